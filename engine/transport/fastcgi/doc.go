@@ -1,0 +1,14 @@
+// Package fastcgi is the proxy's fastcgi_pass upstream: a FastCGI client
+// written as an http.RoundTripper to sit under httputil.ReverseProxy, as
+// Caddy's reverseproxy/fastcgi does, speaking the protocol the way nginx
+// 1.22's ngx_http_fastcgi_module does.
+//
+// One request per connection (no fastcgi_keep_conn): BEGIN_REQUEST in the
+// responder role, every param in one PARAMS record, the body buffered and
+// sent as STDIN records of at most 32 KiB, then STDOUT is read as a CGI
+// response (Status:, Location:) while STDERR records go to the log, as
+// nginx's "FastCGI sent in stderr". The proxy evaluates fastcgi_param and
+// hands the list over with WithParams; the client's headers follow as
+// HTTP_* pairs with nginx's suppression rules. Failures come back as *Error,
+// carrying the status nginx answers and the words it logs.
+package fastcgi
