@@ -1,0 +1,187 @@
+package uwsgiini
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Option is one occurrence of an option, after expansion.
+type Option struct {
+	Key   string // canonical name (aliases resolved: "workers" -> "processes")
+	Raw   string // the name as written ("workers", "-p", "uwsgi-socket")
+	Value string // expanded value ("true" for a bare command-line flag)
+	File  string // "" for command-line options
+	Line  int    // 1-based; for the command line, the argument index (os.Args[Line] when args = os.Args[1:])
+
+	name     string // the key uWSGI stores: Raw for long names, the long name for short flags
+	bare     bool   // a command-line flag given without a value (uWSGI stores NULL)
+	expanded bool   // immediate options are never expanded
+}
+
+// where renders the position for messages.
+func where(file string, line int) string {
+	if file == "" {
+		return fmt.Sprintf("argument %d", line)
+	}
+	return fmt.Sprintf("%s:%d", file, line)
+}
+
+// Warning is a problem that does not stop the config from loading.
+type Warning struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (w Warning) String() string { return where(w.File, w.Line) + ": " + w.Msg }
+
+// Error is a fatal configuration problem. Msg says how to fix it.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+var _ error = (*Error)(nil)
+
+func (e *Error) Error() string {
+	if e.File == "" && e.Line == 0 {
+		return e.Msg
+	}
+	return where(e.File, e.Line) + ": " + e.Msg
+}
+
+// Config is a fully read and expanded configuration. Options holds every
+// occurrence uWSGI would store, in uWSGI's order: the ini/include lines
+// themselves (followed by what they read), set-placeholder lines (followed
+// by the placeholder they declare), placeholders and unsupported options.
+// Scalar options keep their last value (Get), list options all (All).
+type Config struct {
+	Options  []Option  // every occurrence in order
+	Warnings []Warning // unknown options (with file:line and a did-you-mean suggestion), ignored options
+	Ignored  []Option  // options accepted but meaningless here (plugins, uid, gid, chmod-socket, ...)
+}
+
+// Lookup returns the last occurrence of key (canonical or alias name).
+func (c *Config) Lookup(key string) (Option, bool) {
+	key = canonical(key)
+	for i := len(c.Options) - 1; i >= 0; i-- {
+		if c.Options[i].Key == key {
+			return c.Options[i], true
+		}
+	}
+	return Option{}, false
+}
+
+// Get returns the last value of key: scalar options keep the last value.
+func (c *Config) Get(key string) (string, bool) {
+	o, ok := c.Lookup(key)
+	return o.Value, ok
+}
+
+// All returns every value of key in order: list options accumulate.
+func (c *Config) All(key string) []string {
+	key = canonical(key)
+	var out []string
+	for _, o := range c.Options {
+		if o.Key == key {
+			out = append(out, o.Value)
+		}
+	}
+	return out
+}
+
+// Bool reports uWSGI's truthiness of the last value of key: true unless
+// false, off, no (any case) or 0; an empty value is true. Absent is false.
+func (c *Config) Bool(key string) bool {
+	v, ok := c.Get(key)
+	return ok && ParseBool(v)
+}
+
+// ParseBool applies uWSGI's boolean rule (uwsgi_opt_true).
+func ParseBool(v string) bool {
+	switch strings.ToLower(v) {
+	case "false", "off", "no":
+		return false
+	}
+	return v != "0"
+}
+
+func (c *Config) badValue(o Option, what, hint string) error {
+	msg := fmt.Sprintf("%s = %q is not %s", o.Raw, o.Value, what)
+	if strings.ContainsAny(o.Value, ";#") {
+		hint = "uWSGI has no inline comments: put the comment on its own line"
+	}
+	if hint != "" {
+		msg += "; " + hint
+	}
+	return &Error{File: o.File, Line: o.Line, Key: o.Key, Msg: msg}
+}
+
+// Int returns the last value of key as an integer, or def when absent.
+func (c *Config) Int(key string, def int) (int, error) {
+	o, ok := c.Lookup(key)
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(o.Value))
+	if err != nil {
+		return def, c.badValue(o, "a whole number", "write digits only, e.g. "+o.Raw+" = 4")
+	}
+	return n, nil
+}
+
+// Size returns the last value of key in bytes, accepting uWSGI-style
+// k/m/g suffixes (powers of 1024), or def when absent.
+func (c *Config) Size(key string, def int64) (int64, error) {
+	o, ok := c.Lookup(key)
+	if !ok {
+		return def, nil
+	}
+	n, ok := parseSize(o.Value)
+	if !ok {
+		return def, c.badValue(o, "a size", "write a number of bytes, optionally with k, m or g, e.g. "+o.Raw+" = 64k")
+	}
+	return n, nil
+}
+
+func parseSize(v string) (int64, bool) {
+	v = strings.TrimSpace(v)
+	mult := int64(1)
+	if v != "" {
+		switch v[len(v)-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			v = v[:len(v)-1]
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, false
+	}
+	return n * mult, true
+}
+
+// MB returns the last value of a megabyte option (reload-on-rss, limit-as,
+// ...) converted to bytes, or def (already in bytes) when absent.
+func (c *Config) MB(key string, def int64) (int64, error) {
+	o, ok := c.Lookup(key)
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(o.Value), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>20 {
+		return def, c.badValue(o, "a number of megabytes", "write whole megabytes, e.g. "+o.Raw+" = 512")
+	}
+	return n << 20, nil
+}
