@@ -11,4 +11,9 @@
 // hands the list over with WithParams; the client's headers follow as
 // HTTP_* pairs with nginx's suppression rules. Failures come back as *Error,
 // carrying the status nginx answers and the words it logs.
+//
+// The exchange itself, the params, the client headers and the errors are
+// shared with the uwsgi transport (engine/transport/internal/upstream), so
+// Param, Params, HeaderField, Error and Phase are the same types in both
+// packages, and one context from WithParams serves either transport.
 package fastcgi

@@ -1,9 +1,7 @@
 package fastcgi
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstreamtest"
 )
 
 // Tests against Go's own FastCGI responder, net/http/fcgi, on a real socket.
@@ -70,23 +70,9 @@ func goResponder(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func goRoundTrip(t *testing.T, tr *Transport, r *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := tr.RoundTrip(r)
-	if err != nil {
-		t.Fatalf("RoundTrip: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading body: %v", err)
-	}
-	return resp, body
-}
-
 func goReportFor(t *testing.T, tr *Transport, r *http.Request) goReport {
 	t.Helper()
-	resp, body := goRoundTrip(t, tr, r)
+	resp, body := upstreamtest.Fetch(t, tr, r)
 	var rep goReport
 	if err := json.Unmarshal(body, &rep); err != nil {
 		t.Fatalf("status %d, body %q: %v", resp.StatusCode, body, err)
@@ -141,31 +127,31 @@ func TestGoFCGIResponder(t *testing.T) {
 	})
 
 	t.Run("StatusAndHeaders", func(t *testing.T) {
-		resp, body := goRoundTrip(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/teapot", nil)))
+		resp, body := upstreamtest.Fetch(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/teapot", nil)))
 		if resp.StatusCode != 418 || resp.Status != "418 I'm a teapot" || resp.Header.Get("X-Kind") != "teapot" || string(body) != "short and stout" {
 			t.Errorf("got %q %v %q", resp.Status, resp.Header, body)
 		}
-		resp, _ = goRoundTrip(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/redirect", nil)))
+		resp, _ = upstreamtest.Fetch(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/redirect", nil)))
 		if resp.StatusCode != 302 || resp.Header.Get("Location") != "/elsewhere" {
 			t.Errorf("redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 
 	t.Run("LargeResponse", func(t *testing.T) {
-		_, body := goRoundTrip(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/large", nil)))
+		_, body := upstreamtest.Fetch(t, tr, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/large", nil)))
 		if len(body) != 64*4*4096 || !strings.HasPrefix(string(body), "0000") || !strings.HasSuffix(string(body), "0063") {
 			t.Errorf("got %d bytes", len(body))
 		}
 	})
 
 	t.Run("Head", func(t *testing.T) {
-		resp, body := goRoundTrip(t, tr, withDebianParams(t, httptest.NewRequest("HEAD", "http://app.example/teapot", nil)))
+		resp, body := upstreamtest.Fetch(t, tr, withDebianParams(t, httptest.NewRequest("HEAD", "http://app.example/teapot", nil)))
 		if resp.StatusCode != 418 || len(body) != 0 {
 			t.Errorf("HEAD: %d with %d body bytes", resp.StatusCode, len(body))
 		}
 		// With a Content-Length, the body the responder still sends is
 		// read and dropped.
-		resp, body = goRoundTrip(t, tr, withDebianParams(t, httptest.NewRequest("HEAD", "http://app.example/json", nil)))
+		resp, body = upstreamtest.Fetch(t, tr, withDebianParams(t, httptest.NewRequest("HEAD", "http://app.example/json", nil)))
 		if resp.StatusCode != 200 || len(body) != 0 || resp.ContentLength <= 0 {
 			t.Errorf("HEAD: %d with %d body bytes, Content-Length %d", resp.StatusCode, len(body), resp.ContentLength)
 		}
@@ -173,15 +159,9 @@ func TestGoFCGIResponder(t *testing.T) {
 }
 
 func TestRecordTooBig(t *testing.T) {
-	tr := &Transport{Addr: "127.0.0.1:1", Dial: func(context.Context, string, string) (net.Conn, error) {
-		t.Error("dialled for a request that cannot be encoded")
-		return nil, errors.New("no")
-	}}
-	r := httptest.NewRequest("GET", "http://app.example/", nil)
-	r.Host = ""
-	r = r.WithContext(WithParams(r.Context(), Params{{Key: "BIG", Value: strings.Repeat("x", 70000)}}))
-	_, err := tr.RoundTrip(r)
-	wantUpstreamError(t, err, 500, fmt.Sprintf("fastcgi request record is too big: %d", 1+4+3+70000))
+	tr := &Transport{Addr: "127.0.0.1:1", Dial: upstreamtest.RefuseDial(t)}
+	_, err := tr.RoundTrip(upstreamtest.OversizedRequest())
+	upstreamtest.WantUpstreamError(t, err, 500, fmt.Sprintf("fastcgi request record is too big: %d", 1+4+3+70000))
 }
 
 // TestLogfPerRequest checks that a request's own Logf, from its context,
@@ -189,13 +169,13 @@ func TestRecordTooBig(t *testing.T) {
 func TestLogfPerRequest(t *testing.T) {
 	rec := startRecorder(t, map[string]string{"warn": stderr("careful\n") + okResponse("X-A: 1\r\n", "ok")})
 	var shared, own logCollector
-	tr := &Transport{Addr: rec.addr, Logf: shared.logf}
+	tr := &Transport{Addr: rec.Addr, Logf: shared.logf}
 	r := withDebianParams(t, httptest.NewRequest("GET", "http://app.example/resp/warn", nil))
 	r = r.WithContext(WithLogf(r.Context(), func(format string, args ...any) {
 		own.logf(format+", client: 192.0.2.1", args...)
 	}))
-	resp, body := goRoundTrip(t, tr, r)
-	rec.next(t)
+	resp, body := upstreamtest.Fetch(t, tr, r)
+	rec.Next(t)
 	if resp.StatusCode != 200 || string(body) != "ok" {
 		t.Errorf("got %d %q", resp.StatusCode, body)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
 )
 
 // Record types (FastCGI 1.0, section 8).
@@ -71,11 +73,6 @@ func appendLength(dst []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(n)|1<<31)
 }
 
-// recordError is a record nginx refuses, in its words.
-type recordError struct{ msg string }
-
-func (e *recordError) Error() string { return e.msg }
-
 // record is one record read from the upstream. content is only valid until
 // the next call to recordReader.next.
 type record struct {
@@ -105,13 +102,13 @@ func (rr *recordReader) next() (record, error) {
 	}
 	switch {
 	case h[0] != version1:
-		return record{}, &recordError{fmt.Sprintf("upstream sent unsupported FastCGI protocol version: %d", h[0])}
+		return record{}, upstream.ProtocolError(fmt.Sprintf("upstream sent unsupported FastCGI protocol version: %d", h[0]))
 	case h[1] != typeStdout && h[1] != typeStderr && h[1] != typeEndRequest:
-		return record{}, &recordError{fmt.Sprintf("upstream sent invalid FastCGI record type: %d", h[1])}
+		return record{}, upstream.ProtocolError(fmt.Sprintf("upstream sent invalid FastCGI record type: %d", h[1]))
 	case h[2] != 0:
-		return record{}, &recordError{fmt.Sprintf("upstream sent unexpected FastCGI request id high byte: %d", h[2])}
+		return record{}, upstream.ProtocolError(fmt.Sprintf("upstream sent unexpected FastCGI request id high byte: %d", h[2]))
 	case h[3] != requestID:
-		return record{}, &recordError{fmt.Sprintf("upstream sent unexpected FastCGI request id low byte: %d", h[3])}
+		return record{}, upstream.ProtocolError(fmt.Sprintf("upstream sent unexpected FastCGI request id low byte: %d", h[3]))
 	}
 	typ, n, pad := h[1], int(h[4])<<8|int(h[5]), int(h[6])
 	if need := headerSize + n + pad; need > len(rr.buf) {

@@ -1,14 +1,15 @@
 package fastcgi
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/wsgideck/wsgideck/engine/internal/peertest"
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstreamtest"
 )
 
 // Test-side FastCGI pieces: a responder that records what it is sent, and
@@ -33,16 +34,13 @@ func okResponse(head, body string) string {
 
 // requestRecords is one request as read by the recorder.
 type requestRecords struct {
-	raw    []byte
 	params map[string]string
 	pairs  [][2]string
 	stdin  []byte
 }
 
 // readRequestRecords reads records up to the empty STDIN record.
-func readRequestRecords(r io.Reader) (*requestRecords, error) {
-	var raw bytes.Buffer
-	in := io.TeeReader(r, &raw)
+func readRequestRecords(in io.Reader) (*requestRecords, error) {
 	var params, stdin []byte
 	for {
 		var h [headerSize]byte
@@ -60,7 +58,7 @@ func readRequestRecords(r io.Reader) (*requestRecords, error) {
 			params = append(params, content...)
 		case typeStdin:
 			if n == 0 {
-				req := &requestRecords{raw: raw.Bytes(), params: map[string]string{}, stdin: stdin}
+				req := &requestRecords{params: map[string]string{}, stdin: stdin}
 				pairs, err := decodePairs(params)
 				if err != nil {
 					return nil, err
@@ -112,91 +110,30 @@ func decodePairs(b []byte) ([][2]string, error) {
 	return pairs, nil
 }
 
-// recorder is a FastCGI responder that keeps every request it receives and
-// answers according to DOCUMENT_URI:
-//
-//	/close    closes without answering
-//	/hang     answers nothing until the peer goes away
-//	/resp/KEY answers responses[KEY] verbatim
-//	otherwise a small 200 response
-type recorder struct {
-	addr      string
-	requests  chan *requestRecords
-	responses map[string]string
-}
-
-func startRecorder(t *testing.T, responses map[string]string) *recorder {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{addr: l.Addr().String(), requests: make(chan *requestRecords, 16), responses: responses}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go rec.serve(t, c)
+// startRecorder starts a FastCGI responder that keeps every request it
+// receives, byte for byte, and answers by DOCUMENT_URI as
+// upstreamtest.Answer scripts it.
+func startRecorder(t *testing.T, responses map[string]string) *peertest.Recorder[*requestRecords] {
+	return peertest.StartRecorder(t, func(c net.Conn, in io.Reader) (*requestRecords, error) {
+		req, err := readRequestRecords(in)
+		if err != nil {
+			return nil, fmt.Errorf("reading request: %w", err)
 		}
-	}()
-	return rec
+		return req, upstreamtest.Answer(c, req.params["DOCUMENT_URI"], responses, okResponse("Content-Type: text/plain\r\n", "recorded"))
+	})
 }
 
-func (rec *recorder) serve(t *testing.T, c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	req, err := readRequestRecords(c)
-	if err != nil {
-		t.Errorf("recorder: reading request: %v", err)
-		return
-	}
-	path := req.params["DOCUMENT_URI"]
-	switch {
-	case path == "/close":
-	case path == "/hang":
-		io.Copy(io.Discard, c)
-	case strings.HasPrefix(path, "/resp/"):
-		resp, ok := rec.responses[strings.TrimPrefix(path, "/resp/")]
-		if !ok {
-			t.Errorf("recorder: no response %q", path)
-		}
-		c.Write([]byte(resp))
-	default:
-		c.Write([]byte(okResponse("Content-Type: text/plain\r\n", "recorded")))
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.CloseWrite()
-	}
-	// Anything after the empty STDIN record belongs to the request too.
-	rest, _ := io.ReadAll(c)
-	req.raw = append(req.raw, rest...)
-	rec.requests <- req
-}
-
-func (rec *recorder) next(t *testing.T) *requestRecords {
-	t.Helper()
-	select {
-	case r := <-rec.requests:
-		return r
-	case <-time.After(10 * time.Second):
-		t.Fatal("the recorder got no request")
-		return nil
-	}
-}
-
-// describe decodes a request for failure messages.
-func (r *requestRecords) describe() string {
+// describe decodes a recorded request for failure messages.
+func describe(rec peertest.Recording[*requestRecords]) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d bytes\n", len(r.raw))
+	r := rec.Value
+	fmt.Fprintf(&b, "%d bytes\n", len(rec.Raw))
 	for _, p := range r.pairs {
 		fmt.Fprintf(&b, "  %q = %q\n", p[0], p[1])
 	}
 	fmt.Fprintf(&b, "  stdin %d bytes\n", len(r.stdin))
 	// The record layout: type and length of each record.
-	raw := r.raw
+	raw := rec.Raw
 	for len(raw) >= headerSize {
 		n := int(binary.BigEndian.Uint16(raw[4:6])) + int(raw[6])
 		fmt.Fprintf(&b, "  record type %d content %d padding %d\n", raw[1], n-int(raw[6]), raw[6])

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
-	"net/http"
-	"sync"
+
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
 )
 
 // moreDataThanLength is nginx's warning for STDOUT past the Content-Length.
@@ -32,6 +31,7 @@ func stderrMessage(content []byte, phase Phase) string {
 // nginx does, so that late STDERR records are logged too. Closing it closes
 // the connection.
 type responseBody struct {
+	upstream.BodyEnd
 	rr        *recordReader
 	pending   []byte
 	remaining int64 // STDOUT bytes still expected, or -1 without a length
@@ -39,18 +39,15 @@ type responseBody struct {
 	logf      Logf
 	upstream  string
 	ctx       context.Context
-	closeConn func() // closes the connection, once
-	closeOnce sync.Once
-	err       error
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
 	for len(b.pending) == 0 {
-		if b.err != nil {
-			return 0, b.err
+		if b.Err != nil {
+			return 0, b.Err
 		}
 		if err := b.nextRecord(); err != nil {
-			b.finish(err)
+			b.Finish(err)
 			return 0, err
 		}
 	}
@@ -102,38 +99,19 @@ func (b *responseBody) nextRecord() error {
 }
 
 func (b *responseBody) premature(reason string) error {
-	return &Error{Status: http.StatusBadGateway, Phase: ReadingBody, Reason: reason, Upstream: b.upstream}
+	return upstream.PrematureBodyEnd(b.upstream, reason, nil)
 }
 
 func (b *responseBody) readError(err error) error {
-	var re *recordError
+	var pe upstream.ProtocolError
 	switch {
-	case errors.As(err, &re):
-		return &Error{Status: http.StatusBadGateway, Phase: ReadingBody, Reason: re.msg, Upstream: b.upstream, Err: err}
+	case errors.As(err, &pe):
+		return upstream.PrematureBodyEnd(b.upstream, string(pe), err)
 	case err == io.EOF && b.remaining <= 0:
 		// No end record, but nothing missing either.
 		return io.EOF
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return &Error{Status: http.StatusBadGateway, Phase: ReadingBody, Reason: errPrematureClose.Error(), Upstream: b.upstream, Err: io.ErrUnexpectedEOF}
-	case b.ctx.Err() != nil:
-		return b.ctx.Err()
+		return upstream.PrematureBodyEnd(b.upstream, upstream.ErrPrematureClose.Error(), io.ErrUnexpectedEOF)
 	}
-	return ioError(ReadingBody, b.upstream, "recv", err)
-}
-
-func (b *responseBody) finish(err error) {
-	b.err = err
-	b.release()
-}
-
-func (b *responseBody) release() {
-	b.closeOnce.Do(b.closeConn)
-}
-
-func (b *responseBody) Close() error {
-	if b.err == nil {
-		b.err = net.ErrClosed
-	}
-	b.release()
-	return nil
+	return upstream.BodyError(b.ctx, b.upstream, err)
 }

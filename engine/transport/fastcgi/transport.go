@@ -2,19 +2,21 @@ package fastcgi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
 )
 
-// nginx's defaults for the upstream timers and the response header buffer.
+// nginx's defaults for the upstream timers, the response header buffer and
+// client_body_buffer_size.
 const (
-	DefaultTimeout    = 60 * time.Second
-	DefaultBufferSize = 4096 // one page, as on Debian amd64
+	DefaultTimeout        = upstream.DefaultTimeout
+	DefaultBufferSize     = upstream.DefaultBufferSize
+	DefaultBodyBufferSize = upstream.DefaultBodyBufferSize
 )
 
 // Logf receives what nginx would write to its error log while talking to
@@ -81,80 +83,49 @@ var _ http.RoundTripper = (*Transport)(nil)
 // failure reading the client's body wraps ErrClientBody; a cancelled request
 // returns the context's error.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx := r.Context()
-	network, address := t.target(r)
-	upstream := upstreamName(network, address)
-	logf := t.logf(ctx)
-
-	body, err := t.readBody(r)
-	if err != nil {
-		return nil, err
+	x := upstream.Exchange{
+		Scheme: "fastcgi", Addr: t.Addr, Dial: t.Dial,
+		ConnectTimeout: t.ConnectTimeout, SendTimeout: t.SendTimeout, ReadTimeout: t.ReadTimeout,
+		BodyBufferSize: t.BodyBufferSize, BodyTempDir: t.BodyTempDir,
+		CreateRequest: t.createRequest,
+		ReadResponse: func(conn io.Reader, r *http.Request, name string, release func()) (*http.Response, error) {
+			return t.readResponse(conn, r, t.logf(r.Context()), name, release)
+		},
 	}
-	defer body.Close()
+	return x.RoundTrip(r)
+}
 
-	params := t.params(r, body)
+// createRequest builds the PARAMS content as ngx_http_fastcgi_create_request
+// does: the params in order, then the client headers not hidden by a param.
+// All of it must fit in one record.
+func (t *Transport) createRequest(r *http.Request, body *upstream.Body, name string) (func(io.Writer) error, error) {
+	params := make([]byte, 0, 1024)
+	for key, value := range upstream.Vars(r, body, t.OmitRequestHeaders) {
+		params = appendPair(params, key, value)
+	}
 	if len(params) > maxContent {
 		return nil, &Error{Status: http.StatusInternalServerError, Phase: Encoding,
-			Reason: fmt.Sprintf("fastcgi request record is too big: %d", len(params)), Upstream: upstream}
+			Reason: fmt.Sprintf("fastcgi request record is too big: %d", len(params)), Upstream: name}
 	}
-
-	raw, err := t.dial(ctx, network, address, upstream)
-	if err != nil {
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	conn := &timedConn{Conn: raw, readTimeout: orDefault(t.ReadTimeout), sendTimeout: orDefault(t.SendTimeout)}
-	fail := func(err error) (*http.Response, error) {
-		stop()
-		raw.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
-	}
-
-	if err := t.writeRequest(conn, params, body); err != nil {
-		return fail(ioError(Sending, upstream, "writev", err))
-	}
-	body.Close()
-
-	resp, err := t.readResponse(conn, r, logf, upstream, func() { stop(); raw.Close() })
-	if err != nil {
-		return fail(err)
-	}
-	return resp, nil
+	return func(w io.Writer) error { return t.writeRequest(w, params, body) }, nil
 }
 
 // readResponse reads the records of the answer to r from conn: the head at
 // once, the body as the caller reads it. closeConn ends the connection once
 // the body is done or closed.
-func (t *Transport) readResponse(conn io.Reader, r *http.Request, logf Logf, upstream string, closeConn func()) (*http.Response, error) {
+func (t *Transport) readResponse(conn io.Reader, r *http.Request, logf Logf, name string, closeConn func()) (*http.Response, error) {
 	rr := newRecordReader(conn)
 	h, rest, err := t.readHead(rr, logf)
 	if err != nil {
-		return nil, headError(upstream, err)
+		return nil, upstream.HeadError(name, err)
 	}
-	resp := &http.Response{
-		Status:        h.statusLine,
-		StatusCode:    h.status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h.header,
-		ContentLength: h.contentLength,
-		Close:         true,
-		Request:       r,
-	}
-	if !strings.Contains(resp.Status, " ") {
-		// A bare "404" from a Status header: add the reason as net/http does.
-		resp.Status += " " + http.StatusText(resp.StatusCode)
-	}
+	resp := h.Response(r)
 	// nginx's input_filter_init: no body for 204 and 304, and none passed
 	// on for HEAD; the records are still read to the end, so that STDERR
 	// is logged and extra STDOUT is warned about.
-	b := &responseBody{rr: rr, remaining: h.contentLength, logf: logf, upstream: upstream, ctx: r.Context(), closeConn: closeConn}
+	b := &responseBody{BodyEnd: upstream.BodyEnd{Release: closeConn}, rr: rr, remaining: h.ContentLength, logf: logf, upstream: name, ctx: r.Context()}
 	switch {
-	case h.status == http.StatusNoContent || h.status == http.StatusNotModified:
+	case h.StatusCode == http.StatusNoContent || h.StatusCode == http.StatusNotModified:
 		b.remaining = 0
 	case r.Method == http.MethodHead:
 		b.discard, b.remaining = true, -1
@@ -173,18 +144,18 @@ func (t *Transport) readResponse(conn io.Reader, r *http.Request, logf Logf, ups
 // readHead reads records until the CGI head is complete, logging STDERR,
 // within BufferSize bytes as nginx's single header buffer allows. It returns
 // the head and the STDOUT bytes after it.
-func (t *Transport) readHead(rr *recordReader, logf Logf) (*head, []byte, error) {
+func (t *Transport) readHead(rr *recordReader, logf Logf) (*upstream.Head, []byte, error) {
 	limit := t.BufferSize
 	if limit <= 0 {
 		limit = DefaultBufferSize
 	}
-	p := newHeadParser()
+	p := upstream.NewCGIHeadParser()
 	used := 0 // bytes of nginx's header buffer taken so far
 	sawStdout := false
 	for {
 		rec, err := rr.next()
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, nil, errPrematureClose
+			return nil, nil, upstream.ErrPrematureClose
 		}
 		if err != nil {
 			return nil, nil, err
@@ -199,26 +170,26 @@ func (t *Transport) readHead(rr *recordReader, logf Logf) (*head, []byte, error)
 				used = 0
 			}
 		case typeEndRequest:
-			return nil, nil, &recordError{fmt.Sprintf("upstream sent unexpected FastCGI record: %d", rec.typ)}
+			return nil, nil, upstream.ProtocolError(fmt.Sprintf("upstream sent unexpected FastCGI record: %d", rec.typ))
 		case typeStdout:
 			sawStdout = true
 			if len(rec.content) == 0 {
-				return nil, nil, &recordError{"upstream prematurely closed FastCGI stdout"}
+				return nil, nil, upstream.ProtocolError("upstream prematurely closed FastCGI stdout")
 			}
 			room := limit - used - headerSize
 			if room <= 0 {
-				return nil, nil, errTooBigHeader
+				return nil, nil, upstream.ErrTooBigHeader
 			}
 			part := rec.content
 			if len(part) > room {
 				part = part[:room]
 			}
-			rest, done, err := p.feed(part)
+			rest, done, err := p.Feed(part)
 			if err != nil {
 				return nil, nil, err
 			}
 			if done {
-				h, err := p.finish()
+				h, err := p.Finish()
 				if err != nil {
 					return nil, nil, err
 				}
@@ -228,7 +199,7 @@ func (t *Transport) readHead(rr *recordReader, logf Logf) (*head, []byte, error)
 			}
 			used += rec.size
 			if len(part) < len(rec.content) || used >= limit {
-				return nil, nil, errTooBigHeader
+				return nil, nil, upstream.ErrTooBigHeader
 			}
 		}
 	}
@@ -238,15 +209,15 @@ func (t *Transport) readHead(rr *recordReader, logf Logf) (*head, []byte, error)
 // empty PARAMS record, the body as STDIN records of at most 32 KiB and the
 // empty STDIN record, laid out as nginx lays them out. A body held in memory
 // goes out in the same write as the rest.
-func (t *Transport) writeRequest(w io.Writer, params []byte, body *requestBody) error {
+func (t *Transport) writeRequest(w io.Writer, params []byte, body *upstream.Body) error {
 	size := int64(0)
 	if !t.OmitRequestBody {
-		size = body.size
+		size = body.Size()
 	}
-	inline := body.file == nil
+	mem, inline := body.InMemory()
 	capacity := 4*headerSize + 8 + len(params) + 7
 	if inline {
-		capacity += len(body.mem) + (len(body.mem)/maxStdinChunk+1)*(headerSize+7)
+		capacity += len(mem) + (len(mem)/maxStdinChunk+1)*(headerSize+7)
 	}
 	buf := make([]byte, 0, capacity)
 	buf = appendBeginRequest(buf)
@@ -255,7 +226,7 @@ func (t *Transport) writeRequest(w io.Writer, params []byte, body *requestBody) 
 	switch {
 	case size == 0:
 	case inline:
-		for mem := body.mem; len(mem) > 0; {
+		for len(mem) > 0 {
 			chunk := mem[:min(len(mem), maxStdinChunk)]
 			buf = appendRecord(buf, typeStdin, chunk)
 			mem = mem[len(chunk):]
@@ -289,27 +260,6 @@ func (t *Transport) writeRequest(w io.Writer, params []byte, body *requestBody) 
 	return err
 }
 
-// params builds the PARAMS content as ngx_http_fastcgi_create_request does:
-// the params in order, then the client headers not hidden by a param.
-func (t *Transport) params(r *http.Request, body *requestBody) []byte {
-	params := ParamsFromContext(r.Context())
-	bodyLength := int64(-1)
-	if r.ContentLength < 0 {
-		bodyLength = body.size
-	}
-	out := appendParamPairs(make([]byte, 0, 1024), params, bodyLength)
-	if t.OmitRequestHeaders {
-		return out
-	}
-	hidden := hiddenBy(params)
-	for _, f := range clientHeaders(r) {
-		if !hidden.hides(f.Name) {
-			out = appendPair(out, headerVarName(f.Name), f.Value)
-		}
-	}
-	return out
-}
-
 func (t *Transport) logf(ctx context.Context) Logf {
 	if l, ok := ctx.Value(logfKey{}).(Logf); ok && l != nil {
 		return l
@@ -320,87 +270,8 @@ func (t *Transport) logf(ctx context.Context) Logf {
 	return func(string, ...any) {}
 }
 
-// target splits the upstream address into a network and an address.
-func (t *Transport) target(r *http.Request) (network, address string) {
-	addr := t.Addr
-	if addr == "" && r.URL != nil {
-		addr = r.URL.Host
-	}
-	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
-		return "unix", path
-	}
-	return "tcp", addr
-}
-
-// upstreamName is how nginx names the peer in its log.
-func upstreamName(network, address string) string {
-	if network == "unix" {
-		return "fastcgi://unix:" + address + ":"
-	}
-	return "fastcgi://" + address
-}
-
-func (t *Transport) readBody(r *http.Request) (*requestBody, error) {
-	limit := t.BodyBufferSize
-	if limit <= 0 {
-		limit = DefaultBodyBufferSize
-	}
-	return readRequestBody(r, limit, t.BodyTempDir)
-}
-
-func (t *Transport) dial(ctx context.Context, network, address, upstream string) (net.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, orDefault(t.ConnectTimeout))
-	defer cancel()
-	dial := t.Dial
-	if dial == nil {
-		var d net.Dialer
-		dial = d.DialContext
-	}
-	conn, err := dial(dctx, network, address)
-	if err == nil {
-		return conn, nil
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if dctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return nil, &Error{Status: http.StatusGatewayTimeout, Phase: Connecting, Reason: timedOut, Upstream: upstream, Err: err}
-	}
-	// nginx's non-blocking TCP connect reports the failure later, as
-	// "connect() failed"; a unix socket fails at once and is named.
-	reason := "connect() failed (" + errnoText(err) + ")"
-	if network == "unix" {
-		reason = "connect() to unix:" + address + " failed (" + errnoText(err) + ")"
-	}
-	return nil, &Error{Status: http.StatusBadGateway, Phase: Connecting, Reason: reason, Upstream: upstream, Err: err}
-}
-
-// headError maps a readHead failure to nginx's answer.
-func headError(upstream string, err error) *Error {
-	var re *recordError
-	switch {
-	case errors.As(err, &re), errors.Is(err, errPrematureClose), errors.Is(err, errTooBigHeader), errors.Is(err, errInvalidHeader):
-		return &Error{Status: http.StatusBadGateway, Phase: ReadingHeader, Reason: err.Error(), Upstream: upstream, Err: err}
-	}
-	return ioError(ReadingHeader, upstream, "recv", err)
-}
-
-func orDefault(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultTimeout
-	}
-	return d
-}
-
 // HiddenResponseHeaders are the upstream headers nginx's fastcgi module keeps
 // from the client unless fastcgi_pass_header names them. The transport
 // returns every header; leaving these out is the proxy's job, as it is with
 // fastcgi_hide_header.
-var HiddenResponseHeaders = []string{
-	"Status",
-	"X-Accel-Expires",
-	"X-Accel-Redirect",
-	"X-Accel-Limit-Rate",
-	"X-Accel-Buffering",
-	"X-Accel-Charset",
-}
+var HiddenResponseHeaders = upstream.HiddenResponseHeaders("Status")

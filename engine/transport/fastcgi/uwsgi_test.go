@@ -1,65 +1,31 @@
 package fastcgi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/internal/peertest"
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstreamtest"
 )
 
 // Tests against Debian's real uWSGI 2.0.21 serving a WSGI app on its
 // --fastcgi-socket.
 
-type echoReport struct {
-	Environ map[string]string `json:"environ"`
-	Body    string            `json:"body"`
-}
-
-func wantUpstreamError(t *testing.T, err error, status int, message string) *Error {
-	t.Helper()
-	var ue *Error
-	if !errors.As(err, &ue) {
-		t.Fatalf("got error %v (%T), want *Error", err, err)
-	}
-	if ue.Status != status || ue.Message() != message {
-		t.Errorf("got %d %q, want %d %q", ue.Status, ue.Message(), status, message)
-	}
-	return ue
-}
-
 func TestRealUWSGIFastCGI(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	logPath := startUWSGI(t, "fastcgi-socket", addr, "echo.py")
+	addr := peertest.FreeAddr(t)
+	upstreamtest.StartUWSGI(t, "fastcgi-socket", addr, "echo.py")
 	tr := &Transport{Addr: addr}
-
-	report := func(t *testing.T, tr *Transport, r *http.Request) (*http.Response, echoReport) {
-		t.Helper()
-		resp, err := tr.RoundTrip(r)
-		if err != nil {
-			t.Fatalf("RoundTrip: %v", err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("reading body: %v", err)
-		}
-		var rep echoReport
-		if err := json.Unmarshal(data, &rep); err != nil {
-			t.Fatalf("status %d body %q: %v", resp.StatusCode, data, err)
-		}
-		return resp, rep
-	}
 
 	t.Run("GetWithQuery", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://app.example/a%20b?q=1&r=%20", nil)
 		r.Header.Set("X-Custom", "yes")
-		resp, rep := report(t, tr, withDebianParams(t, r))
+		resp, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("got %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
@@ -78,7 +44,7 @@ func TestRealUWSGIFastCGI(t *testing.T) {
 			body := strings.Repeat("p", size)
 			r := httptest.NewRequest("POST", "http://app.example/post", strings.NewReader(body))
 			r.Header.Set("Content-Length", fmt.Sprint(size))
-			_, rep := report(t, tr, withDebianParams(t, r))
+			_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
 			if rep.Body != body || rep.Environ["CONTENT_LENGTH"] != fmt.Sprint(size) {
 				t.Errorf("size %d: app read %d bytes, CONTENT_LENGTH %q", size, len(rep.Body), rep.Environ["CONTENT_LENGTH"])
 			}
@@ -96,17 +62,13 @@ func TestRealUWSGIFastCGI(t *testing.T) {
 	t.Run("SlowAppTimesOut", func(t *testing.T) {
 		tr := &Transport{Addr: addr, ReadTimeout: 300 * time.Millisecond}
 		_, err := tr.RoundTrip(withDebianParams(t, httptest.NewRequest("GET", "http://app.example/sleep?3", nil)))
-		wantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while reading response header from upstream")
+		upstreamtest.WantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while reading response header from upstream")
 	})
-
-	if t.Failed() {
-		t.Logf("uWSGI log:\n%s", readLogs(logPath))
-	}
 }
 
 func TestRealUWSGIFastCGIUnixSocket(t *testing.T) {
 	sock := "unix:" + filepath.Join(t.TempDir(), "fcgi.sock")
-	startUWSGI(t, "fastcgi-socket", sock, "echo.py")
+	upstreamtest.StartUWSGI(t, "fastcgi-socket", sock, "echo.py")
 	resp, err := (&Transport{Addr: sock}).RoundTrip(withDebianParams(t, httptest.NewRequest("GET", "http://app.example/unix", nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -119,5 +81,5 @@ func TestRealUWSGIFastCGIUnixSocket(t *testing.T) {
 
 	missing := filepath.Join(t.TempDir(), "missing.sock")
 	_, err = (&Transport{Addr: "unix:" + missing}).RoundTrip(httptest.NewRequest("GET", "http://app.example/", nil))
-	wantUpstreamError(t, err, 502, "connect() to unix:"+missing+" failed (2: No such file or directory) while connecting to upstream")
+	upstreamtest.WantUpstreamError(t, err, 502, "connect() to unix:"+missing+" failed (2: No such file or directory) while connecting to upstream")
 }

@@ -36,8 +36,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	r := httptest.NewRequest("GET", "http://app.example/hello?name=bench", nil)
 	r.Header.Set("User-Agent", "wrk")
 	r.Header.Set("Accept", "*/*")
-	ctx := WithParams(r.Context(), evalParams(b, debianUwsgiParams, requestVars(r)))
-	r = r.WithContext(ctx)
+	r = withDebianParams(b, r)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

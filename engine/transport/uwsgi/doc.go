@@ -11,4 +11,9 @@
 // raw HTTP answer until the upstream's Content-Length or EOF. Failures come
 // back as *Error, which carries the status nginx answers (502, 504, or 500)
 // and the words nginx writes in its error log.
+//
+// The exchange itself, the params, the client headers and the errors are
+// shared with the fastcgi transport (engine/transport/internal/upstream), so
+// Param, Params, HeaderField, Error and Phase are the same types in both
+// packages, and one context from WithParams serves either transport.
 package uwsgi

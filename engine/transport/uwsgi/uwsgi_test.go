@@ -2,7 +2,6 @@ package uwsgi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,80 +13,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/internal/peertest"
+	"github.com/wsgideck/wsgideck/engine/transport/internal/upstreamtest"
 )
 
 // Tests against Debian's real uWSGI 2.0.21 with the python3 plugin.
 
-// echoReport is what testdata/echo.py answers: its str environ and body.
-type echoReport struct {
-	Environ map[string]string `json:"environ"`
-	Body    string            `json:"body"`
-}
-
-func fetchReport(t *testing.T, tr *Transport, r *http.Request) (*http.Response, echoReport) {
-	t.Helper()
-	resp, err := tr.RoundTrip(r)
-	if err != nil {
-		t.Fatalf("RoundTrip: %v", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading body: %v", err)
-	}
-	var rep echoReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatalf("status %d, body %q is not the echo report: %v", resp.StatusCode, data, err)
-	}
-	return resp, rep
-}
-
-func wantEnv(t *testing.T, rep echoReport, key, want string) {
-	t.Helper()
-	got, ok := rep.Environ[key]
-	if !ok {
-		t.Errorf("environ has no %s, want %q", key, want)
-	} else if got != want {
-		t.Errorf("environ %s = %q, want %q", key, got, want)
-	}
-}
-
-func wantUpstreamError(t *testing.T, err error, status int, message string) *Error {
-	t.Helper()
-	var ue *Error
-	if !errors.As(err, &ue) {
-		t.Fatalf("got error %v (%T), want *Error", err, err)
-	}
-	if ue.Status != status || ue.Message() != message {
-		t.Errorf("got %d %q, want %d %q", ue.Status, ue.Message(), status, message)
-	}
-	return ue
-}
-
 func TestRealUWSGI(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	logPath := startUWSGI(t, "socket", addr, "echo.py")
+	addr := peertest.FreeAddr(t)
+	upstreamtest.StartUWSGI(t, "socket", addr, "echo.py")
 	tr := &Transport{Addr: addr}
 
 	t.Run("GetWithQuery", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://App.Example:8080/a%20b/c?q=1&r=%20", nil)
 		r.Header.Set("Accept", "text/plain")
 		r.Header.Set("X-Custom-Thing", "yes")
-		resp, rep := fetchReport(t, tr, withDebianParams(t, r))
+		resp, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("got %d %q, want 200 application/json", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 		if resp.ContentLength <= 0 {
 			t.Errorf("ContentLength %d, want the app's Content-Length", resp.ContentLength)
 		}
-		wantEnv(t, rep, "REQUEST_METHOD", "GET")
-		wantEnv(t, rep, "QUERY_STRING", "q=1&r=%20")
-		wantEnv(t, rep, "REQUEST_URI", "/a%20b/c?q=1&r=%20")
-		wantEnv(t, rep, "PATH_INFO", "/a b/c")
-		wantEnv(t, rep, "HTTP_HOST", "app.example") // Debian's HTTP_HOST $host
-		wantEnv(t, rep, "HTTP_ACCEPT", "text/plain")
-		wantEnv(t, rep, "HTTP_X_CUSTOM_THING", "yes")
-		wantEnv(t, rep, "CONTENT_LENGTH", "")
+		upstreamtest.WantEnv(t, rep, "REQUEST_METHOD", "GET")
+		upstreamtest.WantEnv(t, rep, "QUERY_STRING", "q=1&r=%20")
+		upstreamtest.WantEnv(t, rep, "REQUEST_URI", "/a%20b/c?q=1&r=%20")
+		upstreamtest.WantEnv(t, rep, "PATH_INFO", "/a b/c")
+		upstreamtest.WantEnv(t, rep, "HTTP_HOST", "app.example") // Debian's HTTP_HOST $host
+		upstreamtest.WantEnv(t, rep, "HTTP_ACCEPT", "text/plain")
+		upstreamtest.WantEnv(t, rep, "HTTP_X_CUSTOM_THING", "yes")
+		upstreamtest.WantEnv(t, rep, "CONTENT_LENGTH", "")
 		if _, ok := rep.Environ["HTTPS"]; ok {
 			t.Error("HTTPS is if_not_empty and empty, but was sent")
 		}
@@ -98,11 +54,11 @@ func TestRealUWSGI(t *testing.T) {
 		r := httptest.NewRequest("POST", "http://app.example/form", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Content-Length", fmt.Sprint(len(body)))
-		_, rep := fetchReport(t, tr, withDebianParams(t, r))
-		wantEnv(t, rep, "CONTENT_LENGTH", fmt.Sprint(len(body)))
-		wantEnv(t, rep, "CONTENT_TYPE", "application/x-www-form-urlencoded")
-		wantEnv(t, rep, "HTTP_CONTENT_LENGTH", fmt.Sprint(len(body)))
-		wantEnv(t, rep, "HTTP_CONTENT_TYPE", "application/x-www-form-urlencoded")
+		_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
+		upstreamtest.WantEnv(t, rep, "CONTENT_LENGTH", fmt.Sprint(len(body)))
+		upstreamtest.WantEnv(t, rep, "CONTENT_TYPE", "application/x-www-form-urlencoded")
+		upstreamtest.WantEnv(t, rep, "HTTP_CONTENT_LENGTH", fmt.Sprint(len(body)))
+		upstreamtest.WantEnv(t, rep, "HTTP_CONTENT_TYPE", "application/x-www-form-urlencoded")
 		if rep.Body != body {
 			t.Errorf("app read body %q, want %q", rep.Body, body)
 		}
@@ -117,8 +73,8 @@ func TestRealUWSGI(t *testing.T) {
 		r.TransferEncoding = []string{"chunked"}
 		tmp := t.TempDir()
 		tr := &Transport{Addr: addr, BodyTempDir: tmp}
-		_, rep := fetchReport(t, tr, withDebianParams(t, r))
-		wantEnv(t, rep, "CONTENT_LENGTH", fmt.Sprint(len(body)))
+		_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
+		upstreamtest.WantEnv(t, rep, "CONTENT_LENGTH", fmt.Sprint(len(body)))
 		if rep.Body != body {
 			t.Errorf("app read %d bytes, want the %d sent", len(rep.Body), len(body))
 		}
@@ -131,25 +87,25 @@ func TestRealUWSGI(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://app.example/", nil)
 		r.Header.Add("Cookie", "a=1")
 		r.Header.Add("Cookie", "b=2")
-		_, rep := fetchReport(t, tr, withDebianParams(t, r))
+		_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
 		// nginx 1.22 sends two HTTP_COOKIE vars; uWSGI keeps the last.
-		wantEnv(t, rep, "HTTP_COOKIE", "b=2")
+		upstreamtest.WantEnv(t, rep, "HTTP_COOKIE", "b=2")
 	})
 
 	t.Run("MissingHost", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://ignored/", nil)
 		r.Host = ""
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
-		_, rep := fetchReport(t, tr, withDebianParams(t, r))
-		wantEnv(t, rep, "HTTP_HOST", "test.local") // $host falls back to server_name
-		wantEnv(t, rep, "SERVER_PROTOCOL", "HTTP/1.0")
+		_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
+		upstreamtest.WantEnv(t, rep, "HTTP_HOST", "test.local") // $host falls back to server_name
+		upstreamtest.WantEnv(t, rep, "SERVER_PROTOCOL", "HTTP/1.0")
 
 		// Upstream nginx's own uwsgi_params has no HTTP_HOST param: then
 		// there is no Host to pass and uWSGI gets none.
 		r = r.WithContext(WithParams(context.Background(), Params{
 			{Key: "REQUEST_METHOD", Value: "GET"}, {Key: "PATH_INFO", Value: "/"}, {Key: "SERVER_NAME", Value: "test.local"}, {Key: "SERVER_PORT", Value: "80"},
 		}))
-		_, rep = fetchReport(t, tr, r)
+		_, rep = upstreamtest.FetchEcho(t, tr, r)
 		if h, ok := rep.Environ["HTTP_HOST"]; ok {
 			t.Errorf("HTTP_HOST = %q, want none", h)
 		}
@@ -160,17 +116,17 @@ func TestRealUWSGI(t *testing.T) {
 		r.Header.Set("Proxy", "http://evil.example")
 		r.Header.Set("X-Real-Ip", "10.0.0.1")
 		r = withDebianParams(t, r, `uwsgi_param HTTP_PROXY "";`, `uwsgi_param HTTP_X_REAL_IP 192.0.2.9;`)
-		_, rep := fetchReport(t, tr, r)
+		_, rep := upstreamtest.FetchEcho(t, tr, r)
 		if v, ok := rep.Environ["HTTP_PROXY"]; ok {
 			t.Errorf("HTTP_PROXY = %q, want it hidden (httpoxy)", v)
 		}
-		wantEnv(t, rep, "HTTP_X_REAL_IP", "192.0.2.9")
+		upstreamtest.WantEnv(t, rep, "HTTP_X_REAL_IP", "192.0.2.9")
 	})
 
 	t.Run("AppRaisesBeforeStartResponse", func(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://app.example/raise", nil)
 		_, err := tr.RoundTrip(withDebianParams(t, r))
-		e := wantUpstreamError(t, err, 502, "upstream prematurely closed connection while reading response header from upstream")
+		e := upstreamtest.WantUpstreamError(t, err, 502, "upstream prematurely closed connection while reading response header from upstream")
 		if want := `, upstream: "uwsgi://` + addr + `"`; !strings.HasSuffix(e.Error(), want) {
 			t.Errorf("Error() = %q, want it to end with %q", e.Error(), want)
 		}
@@ -180,7 +136,7 @@ func TestRealUWSGI(t *testing.T) {
 		tr := &Transport{Addr: addr, ReadTimeout: 300 * time.Millisecond}
 		r := httptest.NewRequest("GET", "http://app.example/sleep?3", nil)
 		_, err := tr.RoundTrip(withDebianParams(t, r))
-		e := wantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while reading response header from upstream")
+		e := upstreamtest.WantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while reading response header from upstream")
 		if !e.Timeout() {
 			t.Error("Timeout() is false for a 504")
 		}
@@ -216,51 +172,42 @@ func TestRealUWSGI(t *testing.T) {
 	t.Run("ResponseHeaderLargerThanBuffer", func(t *testing.T) {
 		r := withDebianParams(t, httptest.NewRequest("GET", "http://app.example/big-header?6000", nil))
 		_, err := tr.RoundTrip(r)
-		wantUpstreamError(t, err, 502, "upstream sent too big header while reading response header from upstream")
+		upstreamtest.WantUpstreamError(t, err, 502, "upstream sent too big header while reading response header from upstream")
 
 		big := &Transport{Addr: addr, BufferSize: 8192}
-		resp, _ := fetchReport(t, big, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/big-header?6000", nil)))
+		resp, _ := upstreamtest.FetchEcho(t, big, withDebianParams(t, httptest.NewRequest("GET", "http://app.example/big-header?6000", nil)))
 		if got := len(resp.Header.Get("X-Big")); got != 6000 {
 			t.Errorf("X-Big has %d bytes, want 6000", got)
 		}
 	})
-
-	if t.Failed() {
-		t.Logf("uWSGI log:\n%s", readLogs(logPath))
-	}
 }
 
 func TestRealUWSGIBigBufferAndUnixSocket(t *testing.T) {
 	sock := "unix:" + filepath.Join(t.TempDir(), "app.sock")
-	startUWSGI(t, "socket", sock, "echo.py", "--buffer-size", "32768")
+	upstreamtest.StartUWSGI(t, "socket", sock, "echo.py", "buffer-size = 32768")
 	tr := &Transport{Addr: sock}
 
 	r := httptest.NewRequest("GET", "http://app.example/over-unix?x=1", nil)
 	big := strings.Repeat("v", 20000)
 	r.Header.Set("X-Large", big)
-	_, rep := fetchReport(t, tr, withDebianParams(t, r))
-	wantEnv(t, rep, "HTTP_X_LARGE", big)
-	wantEnv(t, rep, "PATH_INFO", "/over-unix")
+	_, rep := upstreamtest.FetchEcho(t, tr, withDebianParams(t, r))
+	upstreamtest.WantEnv(t, rep, "HTTP_X_LARGE", big)
+	upstreamtest.WantEnv(t, rep, "PATH_INFO", "/over-unix")
 }
 
 func TestConnectFailures(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := peertest.FreeAddr(t)
 	r := httptest.NewRequest("GET", "http://app.example/", nil)
 
-	_, err = (&Transport{Addr: closed}).RoundTrip(r)
-	e := wantUpstreamError(t, err, 502, "connect() failed (111: Connection refused) while connecting to upstream")
+	_, err := (&Transport{Addr: closed}).RoundTrip(r)
+	e := upstreamtest.WantUpstreamError(t, err, 502, "connect() failed (111: Connection refused) while connecting to upstream")
 	if e.Phase != Connecting || e.Upstream != "uwsgi://"+closed {
 		t.Errorf("phase %v upstream %q", e.Phase, e.Upstream)
 	}
 
 	missing := filepath.Join(t.TempDir(), "missing.sock")
 	_, err = (&Transport{Addr: "unix:" + missing}).RoundTrip(r)
-	e = wantUpstreamError(t, err, 502, "connect() to unix:"+missing+" failed (2: No such file or directory) while connecting to upstream")
+	e = upstreamtest.WantUpstreamError(t, err, 502, "connect() to unix:"+missing+" failed (2: No such file or directory) while connecting to upstream")
 	if e.Upstream != "uwsgi://unix:"+missing+":" {
 		t.Errorf("upstream %q", e.Upstream)
 	}
@@ -274,27 +221,21 @@ func TestConnectTimeout(t *testing.T) {
 			return nil, ctx.Err()
 		}}
 	_, err := tr.RoundTrip(httptest.NewRequest("GET", "http://app.example/", nil))
-	wantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while connecting to upstream")
+	upstreamtest.WantUpstreamError(t, err, 504, "upstream timed out (110: Connection timed out) while connecting to upstream")
 }
 
 func TestRequestTooBig(t *testing.T) {
-	tr := &Transport{Addr: "127.0.0.1:1", Dial: func(context.Context, string, string) (net.Conn, error) {
-		t.Error("dialled for a request that cannot be encoded")
-		return nil, errors.New("no")
-	}}
-	r := httptest.NewRequest("GET", "http://app.example/", nil)
-	r.Host = ""
-	r = r.WithContext(WithParams(r.Context(), Params{{Key: "BIG", Value: strings.Repeat("x", 70000)}}))
-	_, err := tr.RoundTrip(r)
+	tr := &Transport{Addr: "127.0.0.1:1", Dial: upstreamtest.RefuseDial(t)}
+	_, err := tr.RoundTrip(upstreamtest.OversizedRequest())
 	want := fmt.Sprintf("uwsgi request is too big: %d", 70000+4+3)
-	wantUpstreamError(t, err, 500, want)
+	upstreamtest.WantUpstreamError(t, err, 500, want)
 }
 
 // TestFlaskBehindReverseProxy plugs the transport under httputil.ReverseProxy
 // the way the proxy does, in front of a Flask app on real uWSGI.
 func TestFlaskBehindReverseProxy(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	logPath := startUWSGI(t, "socket", addr, "flaskapp.py")
+	addr := peertest.FreeAddr(t)
+	upstreamtest.StartUWSGI(t, "socket", addr, "flaskapp.py")
 	rp := &httputil.ReverseProxy{
 		Transport: &Transport{Addr: addr},
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -354,8 +295,5 @@ func TestFlaskBehindReverseProxy(t *testing.T) {
 	req, _ = http.NewRequest("GET", front.URL+"/missing", nil)
 	if code, _, _ := get(req); code != 404 {
 		t.Errorf("GET /missing: %d, want Flask's 404", code)
-	}
-	if t.Failed() {
-		t.Logf("uWSGI log:\n%s", readLogs(logPath))
 	}
 }

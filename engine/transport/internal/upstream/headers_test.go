@@ -1,4 +1,4 @@
-package uwsgi
+package upstream
 
 import (
 	"net/http/httptest"
@@ -15,14 +15,14 @@ func TestHeadersFromRequest(t *testing.T) {
 	r.Header["Cookie"] = []string{"a=1", "b=2"}
 	r.Header["User-Agent"] = []string{""}
 	r.Header["Host"] = []string{"ignored.example"}
-	got := clientHeaders(r)
+	got := ClientHeaders(r)
 	want := []HeaderField{{"Host", "app.example:8080"}, {"Cookie", "a=1"}, {"Cookie", "b=2"}, {"Zeta", "z"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 
 	raw := []HeaderField{{"zeta", "z"}, {"Host", "x"}}
-	if got := clientHeaders(r.WithContext(WithClientHeaders(r.Context(), raw))); !reflect.DeepEqual(got, raw) {
+	if got := ClientHeaders(r.WithContext(WithClientHeaders(r.Context(), raw))); !reflect.DeepEqual(got, raw) {
 		t.Errorf("with WithClientHeaders: got %q, want %q", got, raw)
 	}
 }

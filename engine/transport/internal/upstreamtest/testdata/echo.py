@@ -1,4 +1,4 @@
-# A WSGI app that reports what it was given, for the transport's tests.
+# A WSGI app that reports what it was given, for the transports' tests.
 import json
 import time
 

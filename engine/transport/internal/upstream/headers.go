@@ -1,4 +1,4 @@
-package uwsgi
+package upstream
 
 import (
 	"context"
@@ -17,20 +17,20 @@ type clientHeadersKey struct{}
 // in wire order, repeats included. nginx passes headers in the order the
 // client sent them, including the hop-by-hop ones (Connection,
 // Transfer-Encoding) that ReverseProxy strips from the outgoing request; a
-// proxy that kept the raw header lines hands them over here so the packet
+// proxy that kept the raw header lines hands them over here so the request
 // matches nginx's byte for byte.
 //
 // Without it, the transport uses the outgoing request: Host from r.Host
 // first (keep the client's Host there: ProxyRequest.SetURL clears it), then
 // r.Header by name in sorted order, less the empty User-Agent ReverseProxy
 // adds. The application sees the same environ either way, except for the
-// hop-by-hop headers; only the order of the vars differs.
+// hop-by-hop headers; only the order of the variables differs.
 func WithClientHeaders(ctx context.Context, h []HeaderField) context.Context {
 	return context.WithValue(ctx, clientHeadersKey{}, h)
 }
 
-// clientHeaders returns the headers to pass, in order.
-func clientHeaders(r *http.Request) []HeaderField {
+// ClientHeaders returns the headers to pass for r, in order.
+func ClientHeaders(r *http.Request) []HeaderField {
 	if h, ok := r.Context().Value(clientHeadersKey{}).([]HeaderField); ok {
 		return h
 	}
@@ -63,8 +63,9 @@ func clientHeaders(r *http.Request) []HeaderField {
 
 // hiddenHeaders is the set of client headers a param list replaces or hides:
 // every param named HTTP_<NAME> hides the header whose name, lower-cased
-// with '-' read as '_', is <name> (ngx_http_uwsgi_init_params builds the
-// same hash, skipped params included).
+// with '-' read as '_', is <name> (ngx_http_uwsgi_init_params and
+// ngx_http_fastcgi_init_params build the same hash, skipped params
+// included).
 type hiddenHeaders map[string]bool
 
 func hiddenBy(params Params) hiddenHeaders {
@@ -97,8 +98,8 @@ func (h hiddenHeaders) hides(name string) bool {
 	return h[string(b)]
 }
 
-// headerVarName is the var nginx sends for a client header: HTTP_ and the
-// name with ASCII letters upper-cased and '-' turned into '_'.
+// headerVarName is the variable nginx sends for a client header: HTTP_ and
+// the name with ASCII letters upper-cased and '-' turned into '_'.
 func headerVarName(name string) string {
 	b := make([]byte, 0, len("HTTP_")+len(name))
 	b = append(b, "HTTP_"...)

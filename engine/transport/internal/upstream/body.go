@@ -1,6 +1,7 @@
-package uwsgi
+package upstream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,33 +14,36 @@ import (
 // temporary file.
 const DefaultBodyBufferSize = 16 << 10
 
-// requestBody is a client body read to the end before the upstream is
-// dialled, as nginx does with request buffering on: a slow client never
-// holds an application worker, and the length is known even for a chunked
-// request.
-type requestBody struct {
-	mem  []byte
-	file *os.File // the part past mem, already unlinked; nil if none
-	size int64
-}
-
 // ErrClientBody is wrapped by errors reading the client's request body. They
 // are the client's fault, not the upstream's: nginx answers 400 (or 408 on
 // its client_body_timeout, 413 past client_max_body_size) and never
 // connects.
 var ErrClientBody = errors.New("reading client request body")
 
-// readRequestBody reads r.Body completely and closes it. memLimit is the
-// in-memory part; dir is where the rest is spilled ("" = os.TempDir()).
-func readRequestBody(r *http.Request, memLimit int, dir string) (*requestBody, error) {
+// Body is a client body read to the end before the upstream is dialled, as
+// nginx does with request buffering on: a slow client never holds an
+// application worker, and the length is known even for a chunked request.
+type Body struct {
+	mem  []byte
+	file *os.File // the part past mem, already unlinked; nil if none
+	size int64
+}
+
+// ReadBody reads r.Body completely and closes it. memLimit is the in-memory
+// part (0 means DefaultBodyBufferSize); dir is where the rest is spilled
+// ("" means os.TempDir()).
+func ReadBody(r *http.Request, memLimit int, dir string) (*Body, error) {
+	if memLimit <= 0 {
+		memLimit = DefaultBodyBufferSize
+	}
 	if r.Body == nil || r.Body == http.NoBody {
-		return &requestBody{}, nil
+		return &Body{}, nil
 	}
 	defer r.Body.Close()
 	if r.ContentLength == 0 {
-		return &requestBody{}, nil
+		return &Body{}, nil
 	}
-	b := &requestBody{}
+	b := &Body{}
 	src := io.Reader(r.Body)
 	if r.ContentLength > 0 {
 		src = io.LimitReader(r.Body, r.ContentLength)
@@ -91,15 +95,22 @@ func readRequestBody(r *http.Request, memLimit int, dir string) (*requestBody, e
 
 // checkLength rejects a body shorter than its Content-Length: the client
 // closed early.
-func (b *requestBody) checkLength(r *http.Request) error {
+func (b *Body) checkLength(r *http.Request) error {
 	if r.ContentLength > 0 && b.size < r.ContentLength {
 		return fmt.Errorf("%w: %w (got %d of %d bytes)", ErrClientBody, io.ErrUnexpectedEOF, b.size, r.ContentLength)
 	}
 	return nil
 }
 
+// Size is the body's length in bytes.
+func (b *Body) Size() int64 { return b.size }
+
+// InMemory returns the part of the body held in memory, and whether that is
+// all of it (nothing went to a temporary file).
+func (b *Body) InMemory() (mem []byte, whole bool) { return b.mem, b.file == nil }
+
 // WriteTo sends the whole body.
-func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
+func (b *Body) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(b.mem)
 	total := int64(n)
 	if err != nil || b.file == nil {
@@ -109,8 +120,16 @@ func (b *requestBody) WriteTo(w io.Writer) (int64, error) {
 	return total + m, err
 }
 
+// Reader returns the whole body from its start.
+func (b *Body) Reader() io.Reader {
+	if b.file == nil {
+		return bytes.NewReader(b.mem)
+	}
+	return io.MultiReader(bytes.NewReader(b.mem), b.file)
+}
+
 // Close releases the temporary file, if any.
-func (b *requestBody) Close() error {
+func (b *Body) Close() error {
 	if b.file == nil {
 		return nil
 	}

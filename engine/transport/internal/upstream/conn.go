@@ -1,12 +1,12 @@
-package uwsgi
+package upstream
 
 import (
 	"net"
 	"time"
 )
 
-// writeChunk bounds one Write so that SendTimeout is, as in nginx, a limit
-// between two successive writes rather than on the whole request.
+// writeChunk bounds one Write so that the send timeout is, as in nginx, a
+// limit between two successive writes rather than on the whole request.
 const writeChunk = 64 << 10
 
 // timedConn applies nginx's upstream timers to a connection: every read and

@@ -1,4 +1,4 @@
-# A small Flask app, served by real uWSGI in the transport's tests.
+# A small Flask app, served by real uWSGI in the uwsgi transport's tests.
 from flask import Flask, jsonify, redirect, request
 
 app = Flask(__name__)
