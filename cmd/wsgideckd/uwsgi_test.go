@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as wsgideckd: run with this variable set, it
+// executes the command line instead of the tests, so signals and exit codes
+// are tested on a real process.
+func init() {
+	if os.Getenv("WSGIDECKD_AS_MAIN") == "1" {
+		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	}
+}
+
+const testPython = "/usr/bin/python3"
+
+const helloApp = `
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello from " + environ["PATH_INFO"].encode()]
+`
+
+type daemon struct {
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	exited chan struct{}
+	code   int
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startDaemon runs `wsgideckd uwsgi ARGS` in dir.
+func startDaemon(t *testing.T, dir string, args ...string) *daemon {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{out: &lockedBuffer{}, exited: make(chan struct{})}
+	d.cmd = exec.Command(exe, append([]string{"uwsgi"}, args...)...)
+	d.cmd.Dir = dir
+	d.cmd.Env = append(os.Environ(), "WSGIDECKD_AS_MAIN=1")
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		d.cmd.Wait()
+		d.code = d.cmd.ProcessState.ExitCode()
+		close(d.exited)
+	}()
+	t.Cleanup(func() {
+		d.cmd.Process.Signal(syscall.SIGKILL)
+		<-d.exited
+		if t.Failed() {
+			t.Logf("wsgideckd output:\n%s", d.out)
+		}
+	})
+	return d
+}
+
+func (d *daemon) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-d.exited:
+		return d.code
+	case <-time.After(30 * time.Second):
+		t.Fatalf("wsgideckd did not exit:\n%s", d.out)
+		return -1
+	}
+}
+
+func (d *daemon) waitOutput(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(d.out.String(), want) {
+			return
+		}
+		select {
+		case <-d.exited:
+			if strings.Contains(d.out.String(), want) {
+				return
+			}
+			t.Fatalf("wsgideckd exited (%d) before printing %q:\n%s", d.code, want, d.out)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("wsgideckd never printed %q:\n%s", want, d.out)
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, b)
+}
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestUWSGICommandIniSignals(t *testing.T) {
+	addr := freeAddr(t)
+	dir := writeFiles(t, map[string]string{
+		"app.py": helloApp,
+		"app.ini": fmt.Sprintf(`[uwsgi]
+plugins = python3
+http-socket = %s
+wsgi-file = app.py
+processes = 2
+master = true
+uid = nobody
+not-an-option = 1
+harakiri = 30
+vacuum = true
+
+[other]
+http-socket = %s
+wsgi-file = app.py
+`, addr, addr),
+	})
+	d := startDaemon(t, dir, "--ini", "app.ini", "--python", testPython)
+	d.waitOutput(t, "spawned uWSGI worker 2")
+	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	if got := httpGet(t, "http://"+addr+"/x"); got != "200 hello from /x" {
+		t.Errorf("GET: %s", got)
+	}
+	out := d.out.String()
+	for _, want := range []string{
+		`app.ini:8: unknown option "not-an-option"`,
+		"app.ini:9: harakiri is not supported by this engine yet",
+		"ignored (meaningless here): plugins, uid",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Count(out, "uid") != 1 {
+		t.Errorf("ignored options should be listed once:\n%s", out)
+	}
+	// SIGHUP: graceful reload, the app keeps answering.
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitOutput(t, "...gracefully killing workers...")
+	d.waitOutput(t, "worker 1 buried after")
+	if got := httpGet(t, "http://"+addr+"/after-reload"); got != "200 hello from /after-reload" {
+		t.Errorf("GET after reload: %s", got)
+	}
+	// SIGTERM: graceful stop, exit 0.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit code after SIGTERM: %d", code)
+	}
+	if !strings.Contains(d.out.String(), "goodbye to uWSGI.") {
+		t.Errorf("no goodbye:\n%s", d.out)
+	}
+
+	// The [other] section, given as FILE.ini:section, with ^C.
+	d = startDaemon(t, dir, "app.ini:other", "--python="+testPython)
+	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	if got := httpGet(t, "http://"+addr+"/sec"); got != "200 hello from /sec" {
+		t.Errorf("GET (section): %s", got)
+	}
+	d.cmd.Process.Signal(syscall.SIGINT)
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit code after SIGINT: %d", code)
+	}
+}
+
+func TestUWSGICommandLineOptions(t *testing.T) {
+	addr := freeAddr(t)
+	dir := writeFiles(t, map[string]string{"foobar.py": helloApp})
+	d := startDaemon(t, dir, "--http", addr, "--wsgi-file", "foobar.py", "--master", "--processes", "2", "--threads", "2", "--stats", "127.0.0.1:9191", "--python", testPython)
+	d.waitOutput(t, "*** Operational MODE: preforking+threaded ***")
+	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	if got := httpGet(t, "http://"+addr+"/cli"); got != "200 hello from /cli" {
+		t.Errorf("GET: %s", got)
+	}
+	if !strings.Contains(d.out.String(), "stats is not supported by this engine yet") {
+		t.Errorf("no warning for --stats:\n%s", d.out)
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.wait(t)
+}
+
+func TestUWSGICommandFailures(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"app.py": helloApp,
+		"bad.ini": `[uwsgi]
+http-socket = 127.0.0.1:0
+processes = many
+wsgi-file = app.py
+`,
+		"strict.ini": `[uwsgi]
+strict = true
+http-socket = 127.0.0.1:0
+wsgi-file = app.py
+no-such-option = 1
+`,
+	})
+	// need-app with a missing module: uWSGI's exit code 22.
+	d := startDaemon(t, dir, "--http-socket", "127.0.0.1:0", "--module", "missing_mod", "--need-app", "--python", testPython)
+	if code := d.wait(t); code != 22 {
+		t.Errorf("need-app exit code %d, want 22", code)
+	}
+	for _, want := range []string{"*** no app loaded. GAME OVER ***", "No module named 'missing_mod'"} {
+		if !strings.Contains(d.out.String(), want) {
+			t.Errorf("need-app output lacks %q:\n%s", want, d.out)
+		}
+	}
+	// A port in use.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	d = startDaemon(t, dir, "--http-socket", l.Addr().String(), "--wsgi-file", "app.py", "--python", testPython)
+	if code := d.wait(t); code != 1 {
+		t.Errorf("port in use: exit code %d", code)
+	}
+	if !strings.Contains(d.out.String(), "cannot bind http-socket "+l.Addr().String()+": address already in use") {
+		t.Errorf("port in use output:\n%s", d.out)
+	}
+	// A bad value names the file and line.
+	d = startDaemon(t, dir, "bad.ini", "--python", testPython)
+	if code := d.wait(t); code != 1 || !strings.Contains(d.out.String(), "bad.ini:3") {
+		t.Errorf("bad value: exit %d:\n%s", code, d.out)
+	}
+	// strict turns an unknown option into an error.
+	d = startDaemon(t, dir, "strict.ini", "--python", testPython)
+	if code := d.wait(t); code != 1 || !strings.Contains(d.out.String(), "strict.ini:5") {
+		t.Errorf("strict: exit %d:\n%s", code, d.out)
+	}
+	// No arguments: usage.
+	d = startDaemon(t, dir)
+	if code := d.wait(t); code != 2 || !strings.Contains(d.out.String(), "usage: wsgideckd uwsgi") {
+		t.Errorf("no arguments: exit %d:\n%s", code, d.out)
+	}
+}
