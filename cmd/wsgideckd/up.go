@@ -11,15 +11,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
-	"github.com/wsgideck/wsgideck/engine/appserver"
 	"github.com/wsgideck/wsgideck/engine/confedit"
+	"github.com/wsgideck/wsgideck/engine/control"
 	"github.com/wsgideck/wsgideck/engine/crosscheck"
 	"github.com/wsgideck/wsgideck/engine/project"
-	"github.com/wsgideck/wsgideck/engine/proxy"
-	"github.com/wsgideck/wsgideck/engine/uwsgiini"
 )
 
 func init() {
@@ -43,7 +42,9 @@ workers' interpreter (default: the virtualenv in home =, else python3).
 
 Ctrl-C (SIGINT) or SIGTERM stops both gracefully. SIGHUP re-reads both files
 and reloads: the workers are replaced one by one and the proxy switches
-without dropping connections.
+without dropping connections. Files that do not validate are not applied:
+the running servers keep their configuration. Ports moved for the run stay
+moved across reloads.
 
 Exit status: 0 after a requested stop, 1 when it could not start or a
 server failed, 2 for a usage error or configs with errors.`
@@ -86,24 +87,38 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsgideckd up: %v\n", err)
 		return exitErrors
 	}
-	u := &upRun{dir: dir, id: id, nd: nd, python: *python, stdout: stdout, stderr: stderr}
+	u := &upRun{dir: dir, id: id, nd: nd, stdout: stdout, stderr: stderr}
 	if code, ok := u.prepare(*proxyPort, *appPort, *freePorts); !ok {
 		return code
 	}
-	return u.run()
+	// uWSGI and nginx resolve relative paths against the folder they run
+	// in; wsgideck runs a project in its folder.
+	if err := os.Chdir(dir); err != nil {
+		fmt.Fprintf(stderr, "wsgideckd up: %v\n", err)
+		return exitWarnings
+	}
+	r := control.NewRunner(control.RunnerOptions{Dir: dir, Python: *python, Adjust: u.adjust, OnLog: u.printLog})
+	return u.run(r)
 }
 
+// upRun is one `wsgideckd up`: the ports it moves for the run, and the
+// Runner that runs the project.
 type upRun struct {
 	dir    string
-	id     *confedit.INIDoc
+	id     *confedit.INIDoc // the files as read at the start, for moving ports
 	nd     *confedit.NginxDoc
-	python string
+	moves  []portMove // ports moved for this run, replayed on every reload
 	stdout io.Writer
 	stderr io.Writer
+	mu     sync.Mutex // serialises output lines
 }
 
-// prepare moves ports as asked, validates and cross-checks. The
-// documents may be edited in memory; nothing is saved.
+// portMove moves a port of the configs for this run only.
+type portMove struct{ from, to int }
+
+// prepare decides the ports to move for this run: those asked for, and
+// with freePorts the busy ones. The files are not changed; validation and
+// the cross-check happen when the Runner starts.
 func (u *upRun) prepare(proxyPort, appPort int, freePorts bool) (int, bool) {
 	opts := crosscheck.Options{Dir: u.dir}
 	move := func(what string, old, port int) bool {
@@ -118,186 +133,197 @@ func (u *upRun) prepare(proxyPort, appPort int, freePorts bool) (int, bool) {
 			fmt.Fprintf(u.stderr, "wsgideckd up: --%s: %v\n", what, err)
 			return false
 		}
+		u.moves = append(u.moves, portMove{old, port})
 		return true
 	}
 	if !move("proxy-port", firstListenPort(u.nd), proxyPort) || !move("app-port", firstSocketPort(u.id), appPort) {
 		return exitErrors, false
 	}
-	bad := false
-	for _, p := range validate(u.dir, u.id, u.nd) {
-		if p.Severity == confedit.Info {
-			continue
-		}
-		fmt.Fprintln(u.stderr, problemText(u.dir, p))
-		bad = bad || p.Severity == confedit.Error
+	if !freePorts || len(confedit.Errors(u.id.Validate())) > 0 || len(confedit.Errors(u.nd.Validate())) > 0 {
+		return 0, true // the Runner reports the files' errors
 	}
-	if bad {
-		fmt.Fprintln(u.stderr, "wsgideckd up: not starting: fix the errors above (wsgideckd check shows them too)")
-		return exitErrors, false
-	}
-	for round := 0; ; round++ {
+	for round := 0; round <= 10; round++ {
 		r, err := crosscheck.Check(u.id, u.nd, opts)
 		if err != nil {
-			fmt.Fprintf(u.stderr, "wsgideckd up: %v\n", err)
-			return exitErrors, false
+			return 0, true
 		}
 		var busy *crosscheck.Finding
-		errs := 0
 		for i, f := range r.Findings {
-			if f.Severity != confedit.Error {
-				if round == 0 {
-					fmt.Fprintln(u.stderr, f.String())
-				}
-				continue
-			}
-			if f.Kind == crosscheck.KindPortBusy && freePorts && len(f.Fixes) > 0 && busy == nil {
+			if f.Kind == crosscheck.KindPortBusy && f.Severity == confedit.Error && f.Port > 0 {
 				busy = &r.Findings[i]
-				continue
+				break
 			}
-			errs++
-			fmt.Fprintln(u.stderr, f.String())
-			for _, fx := range f.Fixes {
-				fmt.Fprintf(u.stderr, "    fix: %s\n", fx.Summary)
-			}
-		}
-		if errs > 0 {
-			fmt.Fprintf(u.stderr, "wsgideckd up: not starting: the configs disagree; wsgideckd check --fix %s can repair what has a fix, or use --free-ports for busy ports\n", u.dir)
-			return exitErrors, false
 		}
 		if busy == nil {
 			return 0, true
 		}
-		if round > 10 {
-			fmt.Fprintln(u.stderr, "wsgideckd up: no free ports found")
-			return exitWarnings, false
+		avoid := map[int]bool{}
+		for _, p := range configuredPorts(u.id, u.nd) {
+			avoid[p] = true
 		}
-		fmt.Fprintf(u.stdout, "%s\n  for this run: %s\n", busy.Message, busy.Fixes[0].Summary)
-		if err := busy.Fixes[0].Apply(); err != nil {
+		to := project.FreePort(busy.Port+1, avoid)
+		if to == 0 {
+			break
+		}
+		if err := crosscheck.MovePort(u.id, u.nd, busy.Port, to, opts); err != nil {
 			fmt.Fprintf(u.stderr, "wsgideckd up: %v\n", err)
 			return exitWarnings, false
 		}
+		u.moves = append(u.moves, portMove{busy.Port, to})
+		fmt.Fprintf(u.stdout, "%s\n  for this run: port %d moves to %d\n", busy.Message, busy.Port, to)
 	}
+	fmt.Fprintln(u.stderr, "wsgideckd up: no free ports found")
+	return exitWarnings, false
 }
 
-// loadEngine reads the engine's config from the document as edited.
-func (u *upRun) loadEngine() (appserver.Config, error) {
-	ini, err := uwsgiini.Parse(u.id.Path(), u.id.Bytes(), "")
-	if err != nil {
-		return appserver.Config{}, err
+// adjust replays the run's port moves on the files as read for a start or
+// a reload. A move that no longer applies (the file changed that port) is
+// dropped: the file is followed as written.
+func (u *upRun) adjust(id *confedit.INIDoc, nd *confedit.NginxDoc) error {
+	for _, m := range u.moves {
+		crosscheck.MovePort(id, nd, m.from, m.to, crosscheck.Options{Dir: u.dir})
 	}
-	cfg, err := appserver.FromINI(ini)
-	if err != nil {
-		return cfg, err
-	}
-	if u.python != "" {
-		cfg.Python = u.python
-	}
-	return cfg, nil
+	return nil
 }
 
-func (u *upRun) loadProxy() (*proxy.Config, error) {
-	return proxy.Compile(u.nd.Config(), proxy.LoadOptions{Prefix: u.dir})
+// printLog writes the Runner's log lines as the servers would have: the
+// engine's log and the proxy's error log on stderr. The proxy's access log
+// is written where nginx.conf says (the demo's: /dev/stdout) by the proxy
+// itself.
+func (u *upRun) printLog(l control.LogLine) {
+	if l.Source == control.LogProxyAccess {
+		return
+	}
+	u.mu.Lock()
+	fmt.Fprintln(u.stderr, l.Text)
+	u.mu.Unlock()
 }
 
-func (u *upRun) run() int {
-	// uWSGI and nginx resolve relative paths against the folder they run
-	// in; wsgideck runs a project in its folder.
-	if err := os.Chdir(u.dir); err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: %v\n", err)
-		return exitWarnings
+func (u *upRun) printf(w io.Writer, format string, args ...any) {
+	u.mu.Lock()
+	fmt.Fprintf(w, format, args...)
+	u.mu.Unlock()
+}
+
+// printConfigError prints what stopped a start or a reload.
+func (u *upRun) printConfigError(err error) bool {
+	var ce *control.ConfigError
+	if !errors.As(err, &ce) {
+		return false
 	}
-	ecfg, err := u.loadEngine()
-	if err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: %v\n", err)
-		return exitErrors
+	for _, p := range ce.Problems {
+		u.printf(u.stderr, "%s\n", problemText(u.dir, p))
 	}
-	pcfg, err := u.loadProxy()
-	if err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: %v\n", err)
-		return exitErrors
+	for _, f := range ce.Findings {
+		u.printf(u.stderr, "%s\n", f.String())
+		for _, fx := range f.Fixes {
+			u.printf(u.stderr, "    fix: %s\n", fx.Summary)
+		}
 	}
+	return true
+}
+
+func (u *upRun) run(r *control.Runner) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	engine := &appserver.Server{Config: ecfg, Log: u.stderr}
-	if err := engine.Start(); err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: app server: %v\n", err)
-		return exitWarnings
-	}
-	px := proxy.NewServer(proxy.Options{Logf: func(format string, args ...any) {
-		fmt.Fprintf(u.stderr, format+"\n", args...)
-	}})
-	if err := px.Start(pcfg); err != nil {
-		engine.Stop()
-		fmt.Fprintf(u.stderr, "wsgideckd up: proxy: %v\n", err)
-		return exitWarnings
-	}
-	for _, a := range px.Addrs() {
-		fmt.Fprintf(u.stdout, "proxy (nginx.conf) listening on http://%s/\n", a)
-	}
-	for _, a := range engine.Addrs() {
-		fmt.Fprintf(u.stdout, "app server (uwsgi.ini) listening on %s\n", a)
-	}
-	fmt.Fprintln(u.stdout, "press Ctrl-C to stop")
+	// The engine stopping on its own ends the run.
+	died := make(chan string, 1)
+	cancel := r.Subscribe(func(ev control.Event) {
+		if ev.Kind == control.EventState && ev.Tier == control.Engine && ev.State == control.Failed {
+			select {
+			case died <- ev.Message:
+			default:
+			}
+		}
+	})
+	defer cancel()
 
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		px.Shutdown(ctx)
-		engine.Stop()
+		r.Stop(ctx, control.Both)
 	}
+	if err := r.Start(context.Background(), control.Both); err != nil {
+		switch {
+		case u.printConfigError(err):
+			u.printf(u.stderr, "wsgideckd up: not starting: fix the errors above (wsgideckd check %s shows them too; --fix repairs what has a fix, or use --free-ports for busy ports)\n", u.dir)
+			return exitErrors
+		case errors.Is(err, control.ErrAppNotLoaded):
+			// It serves (500s with the traceback in the log), and a
+			// fixed app is picked up by a reload.
+			u.printf(u.stderr, "wsgideckd up: %v\n", err)
+		default:
+			stop()
+			u.printf(u.stderr, "wsgideckd up: %v\n", err)
+			return exitWarnings
+		}
+	}
+	snap := r.Snapshot()
+	for _, a := range snap.Proxy.Addrs {
+		u.printf(u.stdout, "proxy (nginx.conf) listening on http://%s/\n", a)
+	}
+	for _, a := range snap.Engine.Addrs {
+		u.printf(u.stdout, "app server (uwsgi.ini) listening on %s\n", a)
+	}
+	u.printf(u.stdout, "press Ctrl-C to stop\n")
+
 	for {
 		select {
-		case <-engine.Done():
-			px.Close()
-			fmt.Fprintln(u.stderr, "wsgideckd up: the app server stopped")
+		case msg := <-died:
+			stop()
+			u.printf(u.stderr, "wsgideckd up: the app server stopped: %s\n", msg)
 			return exitWarnings
 		case sig := <-sigs:
 			if sig != syscall.SIGHUP {
-				fmt.Fprintln(u.stdout, "stopping")
+				u.printf(u.stdout, "stopping\n")
 				stop()
 				return exitOK
 			}
-			u.reload(engine, px)
+			u.reload(r)
 		}
 	}
 }
 
-// reload re-reads both files from disk and applies them; a config with
-// errors is not applied.
-func (u *upRun) reload(engine *appserver.Server, px *proxy.Server) {
-	if err := u.id.Revert(); err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: reload: %v (keeping the running configuration)\n", err)
+// reload re-reads both files and applies them; a config with errors is
+// not applied and the running servers keep theirs.
+func (u *upRun) reload(r *control.Runner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := r.Reload(ctx, control.Both); err != nil {
+		u.printConfigError(err)
+		u.printf(u.stderr, "wsgideckd up: reload: %v (keeping the running configuration)\n", err)
 		return
 	}
-	if err := u.nd.Revert(); err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: reload: %v (keeping the running configuration)\n", err)
-		return
-	}
-	if errs := confedit.Errors(validate(u.dir, u.id, u.nd)); len(errs) > 0 {
-		for _, p := range errs {
-			fmt.Fprintln(u.stderr, problemText(u.dir, p))
+	u.printf(u.stdout, "reloaded\n")
+}
+
+// configuredPorts lists the TCP ports both files use.
+func configuredPorts(id *confedit.INIDoc, nd *confedit.NginxDoc) []int {
+	var out []int
+	for _, srv := range confedit.Servers(nd.Config()) {
+		for _, l := range srv.Block.Find("listen") {
+			if p := portIn(l.Arg(0)); p > 0 {
+				out = append(out, p)
+			}
 		}
-		fmt.Fprintln(u.stderr, "wsgideckd up: reload: keeping the running configuration")
-		return
 	}
-	ecfg, err := u.loadEngine()
-	if err == nil {
-		err = engine.Reload(&ecfg)
+	if ini, err := id.Parsed(); err == nil {
+		for _, o := range ini.Options {
+			switch o.Key {
+			case "socket", "uwsgi-socket", "http-socket", "fastcgi-socket", "http", "stats":
+				for _, a := range strings.Split(o.Value, ",") {
+					if strings.Contains(a, ":") {
+						if p := portIn(strings.TrimSpace(a)); p > 0 {
+							out = append(out, p)
+						}
+					}
+				}
+			}
+		}
 	}
-	if err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: reload app server: %v\n", err)
-	}
-	pcfg, err := u.loadProxy()
-	if err == nil {
-		err = px.Reload(pcfg)
-	}
-	if err != nil {
-		fmt.Fprintf(u.stderr, "wsgideckd up: reload proxy: %v\n", err)
-		return
-	}
-	fmt.Fprintln(u.stdout, "reloaded")
+	return out
 }
 
 // firstListenPort is nginx.conf's first TCP listen port, or 0.

@@ -1,0 +1,53 @@
+// Package control is the one API between wsgideck's front ends (the desktop
+// window, the headless wsgideckd) and its engine: commands, snapshots and an
+// event stream. Nothing above it reaches into the servers it runs.
+//
+// A [Runner] runs one project: the uWSGI-compatible app server
+// (engine/appserver) and the nginx-compatible proxy (engine/proxy), both in
+// this process, reading the project's uwsgi.ini and nginx.conf.
+//
+//	r := control.NewRunner(control.RunnerOptions{Dir: dir})
+//	err := r.Start(ctx, control.Both)  // the engine, then the proxy
+//	snap := r.Snapshot()               // cheap: call it every second
+//	cancel := r.Subscribe(func(ev control.Event) { ... })
+//	err = r.Reload(ctx, control.Both)  // graceful: no request is dropped
+//	err = r.Stop(ctx, control.Both)    // the proxy, then the engine
+//
+// Commands take a [Tier]: the engine, the proxy, or both. Start and Reload
+// read both files from disk and validate them first, as `wsgideckd check`
+// does: each file on its own (engine/confedit, the way uWSGI and nginx -t
+// read them), the proxy's compile step, and the two against each other
+// (engine/crosscheck: the pass and the socket agree, ports are free). A
+// config with an error is never applied: the error is a *[ConfigError]
+// naming the file and line, and on Reload the servers already running keep
+// serving the old configuration.
+//
+// A [Deck] is the set of projects (engine/project's Store) with one Runner
+// per project, created when first asked for; the project's two files as
+// shared, watched documents for editors; the cross-tier check with fixes
+// that edit and save the files; the production export, and a check of the
+// exported files by the real nginx and uWSGI when they are installed.
+// [Deck.StopAll] returns when every worker process of every project is gone.
+//
+// # What the Runner adds to the servers
+//
+// Logs: one bounded ring per Runner ([DefaultLogLines] lines) holding the
+// engine's log (the master's lines and request lines), the workers' output,
+// the proxy's error log (when nginx.conf sends it to stderr, as the
+// generated configs do) and its access log, each line with a sequence
+// number, a level and its source.
+//
+// Measurements: a metrics.Sampler per engine run (per-worker CPU, memory,
+// requests, latency), and the proxy's responses per second by status
+// class. The proxy has no per-request hook yet, so the Runner counts its
+// responses through an access log of its own: when it compiles nginx.conf
+// it adds, in memory only, a log_format and an access_log to a named pipe
+// it reads ("the tap"; see tap.go). The files are not changed, every
+// access_log the user wrote still writes where it did, and a level with
+// "access_log off" keeps writing nothing of the user's. Where named pipes
+// do not exist (Windows) the proxy's responses are not counted.
+//
+// Events: state changes, workers spawned, dead, killed by harakiri or
+// recycled (the engine's own events, from appserver.Server.Subscribe),
+// reloads, finished requests of both tiers, and log lines.
+package control

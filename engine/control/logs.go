@@ -1,0 +1,159 @@
+package control
+
+import (
+	"bytes"
+	"sync"
+	"time"
+)
+
+// LogSource says where a log line comes from (in the order of ui/deck's).
+type LogSource uint8
+
+const (
+	LogEngine      LogSource = iota // the master's own lines and request lines
+	LogWorker                       // a worker's stdout/stderr (prints, tracebacks)
+	LogProxyAccess                  // one line per request, in nginx's combined format
+	LogProxyError                   // the proxy's error log
+)
+
+func (s LogSource) String() string {
+	if int(s) < len(logSourceNames) {
+		return logSourceNames[s]
+	}
+	return "unknown"
+}
+
+var logSourceNames = [...]string{"engine", "worker", "access", "proxy"}
+
+// Level grades a log line.
+type Level uint8
+
+const (
+	LevelInfo Level = iota
+	LevelWarn
+	LevelError
+)
+
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return "unknown"
+}
+
+var levelNames = [...]string{"info", "warn", "error"}
+
+// LogLine is one line of a project's log.
+type LogLine struct {
+	Seq    uint64 // 1, 2, 3... per Runner: a gap means lines were dropped
+	Time   time.Time
+	Source LogSource
+	// Worker is the engine worker a request line is about; 0 if unknown
+	// (the workers' own output cannot be told apart yet).
+	Worker int
+	Level  Level
+	Text   string
+}
+
+// DefaultLogLines is how many lines a Runner keeps.
+const DefaultLogLines = 10000
+
+// logRing keeps the last lines in a fixed amount of memory.
+type logRing struct {
+	mu    sync.Mutex
+	lines []LogLine
+	head  int // index of the oldest line
+	n     int
+	seq   uint64 // Seq of the newest line
+}
+
+func newLogRing(capacity int) *logRing {
+	if capacity <= 0 {
+		capacity = DefaultLogLines
+	}
+	return &logRing{lines: make([]LogLine, capacity)}
+}
+
+// add stores l with the next Seq and returns it as stored.
+func (r *logRing) add(l LogLine) LogLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	l.Seq = r.seq
+	i := (r.head + r.n) % len(r.lines)
+	if r.n == len(r.lines) {
+		r.head = (r.head + 1) % len(r.lines)
+	} else {
+		r.n++
+	}
+	r.lines[i] = l
+	return l
+}
+
+// after returns up to max lines with Seq > after, oldest first; max <= 0
+// means all. A caller that fell behind gets the oldest lines still kept.
+func (r *logRing) after(after uint64, max int) []LogLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == 0 || after >= r.seq {
+		return nil
+	}
+	oldest := r.seq - uint64(r.n) + 1
+	start := 0
+	if after >= oldest {
+		start = int(after - oldest + 1)
+	}
+	count := r.n - start
+	if max > 0 && count > max {
+		count = max
+	}
+	out := make([]LogLine, count)
+	for k := range out {
+		out[k] = r.lines[(r.head+start+k)%len(r.lines)]
+	}
+	return out
+}
+
+// lineWriter is an io.Writer that cuts what is written into lines for
+// emit. A partial last line waits for its newline, or for maxLogLine bytes
+// so that output that never ends a line cannot grow without bound.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  []byte
+	emit func(line string)
+}
+
+const maxLogLine = 16 << 10
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			if len(w.buf) >= maxLogLine {
+				w.emit(string(w.buf[:maxLogLine]))
+				w.buf = append(w.buf[:0], w.buf[maxLogLine:]...)
+				continue
+			}
+			break
+		}
+		w.emit(string(bytes.TrimRight(w.buf[:i], "\r")))
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) == 0 {
+		w.buf = nil
+	}
+	return len(p), nil
+}
+
+// flush emits a partial last line.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.emit(string(w.buf))
+		w.buf = nil
+	}
+}

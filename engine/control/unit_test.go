@@ -1,0 +1,222 @@
+package control
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgideck/wsgideck/engine/confedit"
+	"github.com/wsgideck/wsgideck/engine/nginxconf"
+	"github.com/wsgideck/wsgideck/engine/proxy"
+)
+
+func TestLogRing(t *testing.T) {
+	r := newLogRing(3)
+	for i := 1; i <= 5; i++ {
+		if l := r.add(LogLine{Text: string(rune('a' + i - 1))}); l.Seq != uint64(i) {
+			t.Fatalf("Seq %d, want %d", l.Seq, i)
+		}
+	}
+	got := r.after(0, 0)
+	if len(got) != 3 || got[0].Seq != 3 || got[2].Text != "e" {
+		t.Fatalf("after(0) = %+v", got)
+	}
+	if got := r.after(3, 1); len(got) != 1 || got[0].Seq != 4 {
+		t.Fatalf("after(3, 1) = %+v", got)
+	}
+	if got := r.after(5, 0); got != nil {
+		t.Fatalf("after(5) = %+v", got)
+	}
+}
+
+func TestLineWriter(t *testing.T) {
+	var lines []string
+	w := &lineWriter{emit: func(s string) { lines = append(lines, s) }}
+	w.Write([]byte("one\r\ntw"))
+	w.Write([]byte("o\nthree"))
+	w.flush()
+	if strings.Join(lines, "|") != "one|two|three" {
+		t.Fatalf("lines %q", lines)
+	}
+	lines = nil
+	w.Write([]byte(strings.Repeat("x", maxLogLine+10)))
+	if len(lines) != 1 || len(lines[0]) != maxLogLine {
+		t.Fatalf("a line without an end is not cut at %d bytes", maxLogLine)
+	}
+}
+
+func TestParseTapLine(t *testing.T) {
+	line := `127.0.0.1 - - [22/Nov/2026:02:28:07 +0000] "GET /a?b=\x22c HTTP/1.1" 502 11 "-" "Go \x22client\x22" 0.056 "127.0.0.1:3031"`
+	a, ok := parseTapLine(line)
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	if a.method != "GET" || a.uri != `/a?b=\x22c` || a.status != 502 || a.bytes != 11 ||
+		a.duration != 56*time.Millisecond || a.upstream != "127.0.0.1:3031" {
+		t.Fatalf("%+v", a)
+	}
+	if !strings.HasSuffix(a.combined, `"Go \x22client\x22"`) || strings.Contains(a.combined, "0.056") {
+		t.Fatalf("combined %q", a.combined)
+	}
+	if a, ok := parseTapLine(`::1 - - [x] "-" 400 0 "-" "-" 0.000 "-"`); !ok || a.status != 400 || a.upstream != "" {
+		t.Fatalf("bad request line: %+v %v", a, ok)
+	}
+	for _, bad := range []string{"", `"`, `x "y"`, `a - - [t] "GET / HTTP/1.1" x 1 "-" "-" 0.1 "-"`} {
+		if _, ok := parseTapLine(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func FuzzParseTapLine(f *testing.F) {
+	f.Add(`127.0.0.1 - - [22/Nov/2026:02:28:07 +0000] "GET / HTTP/1.1" 200 11 "-" "curl" 0.001 "127.0.0.1:3031"`)
+	f.Add(`- - - [] "" 0 0 "" "" x ""`)
+	f.Fuzz(func(t *testing.T, line string) {
+		a, ok := parseTapLine(line)
+		if ok && !strings.HasPrefix(line, a.combined) {
+			t.Fatalf("combined %q is not the start of %q", a.combined, line)
+		}
+	})
+}
+
+// TestInjectTap compiles configs with the tap and checks where the
+// proxy would log: every level that logs gets the tap, "off" levels get
+// the tap alone, the files on disk do not change.
+func TestInjectTap(t *testing.T) {
+	dir := t.TempDir()
+	conf := `events {}
+http {
+    access_log ` + filepath.Join(dir, "all.log") + `;
+    server {
+        listen 127.0.0.1:1;
+        location /quiet/ { access_log off; return 204; }
+        location /own/ {
+            access_log ` + filepath.Join(dir, "own.log") + ` combined;
+            location /own/inner/ { return 204; }
+        }
+        location / { return 200; }
+    }
+}
+`
+	path := filepath.Join(dir, "nginx.conf")
+	os.WriteFile(path, []byte(conf), 0o644)
+	c, err := nginxconf.Load(path, &nginxconf.Options{Prefix: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := injectTap(c, dir, "/tmp/tap.pipe"); err != nil {
+		t.Fatal(err)
+	}
+	src := string(c.Main.Bytes())
+	if n := strings.Count(src, "access_log /tmp/tap.pipe "+tapFormatName); n != 3 {
+		t.Errorf("%d taps, want 3 (http, /quiet/, /own/):\n%s", n, src)
+	}
+	if strings.Contains(src, "access_log off") {
+		t.Error("the off level kept its off (which would silence the tap)")
+	}
+	if _, err := proxy.Compile(c, proxy.LoadOptions{Prefix: dir}); err != nil {
+		t.Fatalf("the tapped config does not compile: %v\n%s", err, src)
+	}
+	if b, _ := os.ReadFile(path); string(b) != conf {
+		t.Error("the file on disk changed")
+	}
+
+	// Without an access_log in http, nginx's default is kept when the
+	// logs folder exists.
+	os.Mkdir(filepath.Join(dir, "logs"), 0o755)
+	os.WriteFile(path, []byte("events {}\nhttp { server { listen 127.0.0.1:1; } }\n"), 0o644)
+	c, _ = nginxconf.Load(path, &nginxconf.Options{Prefix: dir})
+	if err := injectTap(c, dir, "/tmp/tap.pipe"); err != nil {
+		t.Fatal(err)
+	}
+	if src := string(c.Main.Bytes()); !strings.Contains(src, "access_log logs/access.log combined") {
+		t.Errorf("nginx's default access log is lost:\n%s", src)
+	}
+}
+
+func TestHostPortAndURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080/",
+		"0.0.0.0:80":     "http://127.0.0.1/",
+		"[::]:8080":      "http://[::1]:8080/",
+		"8080":           "http://127.0.0.1:8080/",
+		"/run/x.sock":    "",
+	} {
+		if got := browserURL(addr); got != want {
+			t.Errorf("browserURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+func TestOverall(t *testing.T) {
+	for _, c := range []struct{ e, p, want State }{
+		{Running, Running, Running}, {Stopped, Stopped, Stopped}, {Running, Stopped, Degraded},
+		{Failed, Stopped, Failed}, {Starting, Running, Starting}, {Degraded, Running, Degraded},
+	} {
+		if got := Overall(c.e, c.p); got != c.want {
+			t.Errorf("Overall(%s, %s) = %s, want %s", c.e, c.p, got, c.want)
+		}
+	}
+}
+
+func TestEngineLineGrading(t *testing.T) {
+	for _, c := range []struct {
+		line   string
+		master bool
+		level  Level
+	}{
+		{"spawned uWSGI worker 1 (pid: 12, cores: 1)", true, LevelInfo},
+		{"DAMN ! worker 1 (pid: 12) died, killed by signal 9 :( trying respawn ...", true, LevelError},
+		{"Sun Nov 22 02:15:35 2026 - chain next victim is worker 1", true, LevelInfo},
+		{"Traceback (most recent call last):", false, LevelError},
+		{"hello from the app", false, LevelInfo},
+	} {
+		if got := isMasterLine(c.line); got != c.master {
+			t.Errorf("isMasterLine(%q) = %v", c.line, got)
+		}
+		if got := levelOf(c.line); got != c.level {
+			t.Errorf("levelOf(%q) = %s, want %s", c.line, got, c.level)
+		}
+	}
+	for line, pid := range map[string]string{
+		"[pid: 12|app: 0|req: 1/1] 127.0.0.1 () {32 vars in 368 bytes} [x] GET / => generated 5 bytes in 0 msecs (HTTP/1.1 404) 4 headers": "12",
+		"{address space usage: 1 bytes/0MB} {rss usage: 2 bytes/0MB} [pid: 7|app: 0|req: 1/1] x":                                           "7",
+	} {
+		m := requestLineRe.FindStringSubmatch(line)
+		if m == nil || m[1] != pid {
+			t.Errorf("request line %q: %v", line, m)
+		}
+	}
+	if requestStatus("GET / => generated 5 bytes in 0 msecs (HTTP/1.1 404) 4 headers") != 404 {
+		t.Error("status not read")
+	}
+}
+
+func TestValidateText(t *testing.T) {
+	dir, _, _ := demoProject(t)
+	r := NewRunner(RunnerOptions{Dir: dir})
+	ini, _ := os.ReadFile(filepath.Join(dir, "uwsgi.ini"))
+	if errs := errorsOf(r.ValidateIni(string(ini))); len(errs) > 0 {
+		t.Fatalf("the demo's uwsgi.ini: %v", errs)
+	}
+	if errs := errorsOf(r.ValidateIni(strings.Replace(string(ini), "processes = 2", "processes = 0", 1))); len(errs) == 0 || errs[0].Line == 0 {
+		t.Errorf("processes = 0: %v", errs)
+	}
+	ngx, _ := os.ReadFile(filepath.Join(dir, "nginx.conf"))
+	if errs := errorsOf(r.ValidateNginx(string(ngx))); len(errs) > 0 {
+		t.Fatalf("the demo's nginx.conf: %v", errs)
+	}
+	// nginx accepts a PCRE look-ahead; the proxy cannot run it.
+	bad := strings.Replace(string(ngx), "location / {", "location ~ ^/(?!static) {", 1)
+	errs := errorsOf(r.ValidateNginx(bad))
+	if len(errs) == 0 || errs[0].Line == 0 || !strings.Contains(errs[0].Msg, "proxy") {
+		t.Errorf("look-ahead: %v", errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "nginx.conf")); string(b) != string(ngx) {
+		t.Error("validating changed the file")
+	}
+}
+
+func errorsOf(ps []confedit.Problem) []confedit.Problem { return confedit.Errors(ps) }
