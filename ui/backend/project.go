@@ -1,0 +1,244 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/wsgideck/wsgideck/engine/confedit"
+	"github.com/wsgideck/wsgideck/engine/configgen"
+	"github.com/wsgideck/wsgideck/engine/control"
+	"github.com/wsgideck/wsgideck/engine/metrics"
+	"github.com/wsgideck/wsgideck/engine/project"
+	"github.com/wsgideck/wsgideck/ui/deck"
+)
+
+// projectAdapter is deck.Project over a control.Runner and the Deck's
+// shared documents of the project.
+type projectAdapter struct {
+	b    *Backend
+	info deck.ProjectInfo
+	r    *control.Runner
+
+	docMu     sync.Mutex
+	ini       *iniDocument
+	ngx       *nginxDocument
+	cancelDoc func()
+}
+
+var _ deck.Project = (*projectAdapter)(nil)
+
+func (p *projectAdapter) Info() deck.ProjectInfo { return p.info }
+
+func (p *projectAdapter) Start(ctx context.Context, t deck.Tier) error {
+	return p.r.Start(ctx, control.Tier(t))
+}
+
+func (p *projectAdapter) Stop(ctx context.Context, t deck.Tier) error {
+	return p.r.Stop(ctx, control.Tier(t))
+}
+
+func (p *projectAdapter) Reload(ctx context.Context, t deck.Tier) error {
+	return p.r.Reload(ctx, control.Tier(t))
+}
+
+func (p *projectAdapter) ReloadWorker(ctx context.Context, id int) error {
+	return p.r.ReloadWorker(ctx, id)
+}
+
+func (p *projectAdapter) KillWorker(ctx context.Context, id int) error {
+	return p.r.KillWorker(ctx, id)
+}
+
+func (p *projectAdapter) ChainReload(ctx context.Context) error { return p.r.ChainReload(ctx) }
+
+func (p *projectAdapter) AddWorker(ctx context.Context) error {
+	_, err := p.r.AddWorker(ctx)
+	return err
+}
+
+func (p *projectAdapter) RemoveWorker(ctx context.Context) error {
+	_, err := p.r.RemoveWorker(ctx)
+	return err
+}
+
+func (p *projectAdapter) Supports() deck.Capabilities { return deck.Capabilities(p.r.Supports()) }
+
+func status(s control.Status) deck.Status {
+	return deck.Status{State: deck.State(s.State), Addrs: s.Addrs, PID: s.PID, Since: s.Since, Message: s.Message, Config: s.Config}
+}
+
+func (p *projectAdapter) Snapshot() deck.Snapshot {
+	s := p.r.Snapshot()
+	out := deck.Snapshot{
+		Time: s.Time, State: deck.State(s.State), Engine: status(s.Engine), Proxy: status(s.Proxy),
+		App: s.App, URL: s.URL, ListenQueue: s.ListenQueue, InFlight: s.InFlight,
+		Requests: s.Requests, Exceptions: s.Exceptions,
+	}
+	for _, w := range s.Workers {
+		out.Workers = append(out.Workers, deck.Worker{
+			ID: w.ID, PID: w.PID, Generation: w.Generation, Status: w.Status, Busy: w.Busy,
+			Requests: w.Requests, RPS: w.RPS, AvgLatency: w.AvgLatency, P95: w.P95,
+			Exceptions: w.Exceptions, Harakiri: w.Harakiri, Respawns: w.Respawns,
+			CPU: w.CPU, RSS: w.RSS, Spawned: w.Spawned,
+		})
+	}
+	return out
+}
+
+// Subscribe passes on the events the window reacts to; request and log
+// events are left out (the window reads logs and figures by polling).
+func (p *projectAdapter) Subscribe(fn func(deck.Event)) (cancel func()) {
+	return p.r.Subscribe(func(ev control.Event) {
+		if ev.Kind > control.EventConfigChanged {
+			return
+		}
+		fn(deck.Event{Time: ev.Time, Kind: deck.EventKind(ev.Kind), Tier: deck.Tier(ev.Tier),
+			Worker: ev.Worker, PID: ev.PID, Message: ev.Message})
+	})
+}
+
+func (p *projectAdapter) WorkerHistory(id int, since time.Time) []metrics.WorkerSample {
+	return p.r.WorkerHistory(id, since)
+}
+
+func (p *projectAdapter) TotalHistory(since time.Time) []metrics.MasterSample {
+	return p.r.TotalHistory(since)
+}
+
+func (p *projectAdapter) ProxyHistory(since time.Time) ([]deck.ProxySample, bool) {
+	h, ok := p.r.ProxyHistory(since)
+	out := make([]deck.ProxySample, 0, len(h))
+	for _, s := range h {
+		out = append(out, deck.ProxySample{Time: s.Time, RPS: s.RPS, Status: s.Status})
+	}
+	return out, ok
+}
+
+func (p *projectAdapter) Logs(after uint64, max int) []deck.LogLine {
+	ls := p.r.Logs(after, max)
+	out := make([]deck.LogLine, len(ls))
+	for i, l := range ls {
+		out[i] = deck.LogLine{Seq: l.Seq, Time: l.Time, Source: deck.LogSource(l.Source), Worker: l.Worker,
+			Level: deck.Level(l.Level), Text: l.Text}
+	}
+	return out
+}
+
+// Check runs the Deck's check of the files on disk; each fix saves both
+// files through the report (refusing while the editors hold unsaved edits).
+func (p *projectAdapter) Check(ctx context.Context) []deck.Finding {
+	rep, err := p.b.deck.Check(ctx, p.info.ID)
+	if err != nil {
+		return []deck.Finding{{Severity: deck.SevError, Message: err.Error()}}
+	}
+	var out []deck.Finding
+	for _, pr := range rep.Problems {
+		out = append(out, deck.Finding{Severity: severity(pr.Severity), Message: pr.Msg,
+			Where: []string{where(rep.Dir, pr.File, pr.Line)}})
+	}
+	var once sync.Mutex // fixes of one report edit the same documents
+	for _, f := range rep.Findings {
+		df := deck.Finding{Severity: severity(f.Severity), Message: f.Message}
+		for _, l := range f.Locations {
+			df.Where = append(df.Where, where(rep.Dir, l.File, l.Line))
+		}
+		if len(f.Fixes) > 0 {
+			fix := f.Fixes[0]
+			df.FixLabel = fix.Summary
+			df.Fix = func(context.Context) error {
+				once.Lock()
+				defer once.Unlock()
+				return fixError(rep.Apply(fix))
+			}
+		}
+		out = append(out, df)
+	}
+	return out
+}
+
+func severity(s confedit.Severity) deck.Severity {
+	switch s {
+	case confedit.Error:
+		return deck.SevError
+	case confedit.Warning:
+		return deck.SevWarning
+	}
+	return deck.SevInfo
+}
+
+// where is "file:line", the file relative to the project folder.
+func where(dir, file string, line int) string {
+	if rel, err := filepath.Rel(dir, file); err == nil && !filepathIsOutside(rel) {
+		file = rel
+	}
+	if line <= 0 {
+		return file
+	}
+	return file + ":" + itoa(line)
+}
+
+func filepathIsOutside(rel string) bool { return len(rel) >= 2 && rel[:2] == ".." }
+
+// docs opens the project's shared documents and forwards changes on disk
+// to their listeners.
+func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
+	p.docMu.Lock()
+	defer p.docMu.Unlock()
+	if p.ini != nil {
+		return p.ini, p.ngx, nil
+	}
+	id, nd, err := p.b.deck.Docs(p.info.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.ini, p.ngx = newIniDocument(id), newNginxDocument(nd, p.info.Dir)
+	ini, ngx := p.ini, p.ngx
+	p.cancelDoc = p.r.Subscribe(func(ev control.Event) {
+		if ev.Kind != control.EventConfigChanged || ev.Path == "" {
+			return
+		}
+		switch filepath.Clean(ev.Path) {
+		case filepath.Clean(ini.Path()):
+			ini.listeners.fire()
+		case filepath.Clean(ngx.Path()):
+			ngx.listeners.fire()
+		}
+	})
+	return ini, ngx, nil
+}
+
+func (p *projectAdapter) Ini() (deck.IniDocument, error) {
+	ini, _, err := p.docs()
+	if err != nil {
+		return nil, err
+	}
+	return ini, nil
+}
+
+func (p *projectAdapter) Nginx() (deck.NginxDocument, error) {
+	_, ngx, err := p.docs()
+	if err != nil {
+		return nil, err
+	}
+	return ngx, nil
+}
+
+func (p *projectAdapter) ExportConfig() (configgen.Config, []string, error) {
+	return p.b.deck.ProductionConfig(p.info.ID, project.ExportOptions{})
+}
+
+// fixError words a failed fix for the window.
+func fixError(err error) error {
+	var inv *confedit.InvalidError
+	if errors.As(err, &inv) {
+		return saveError(inv.Path, err)
+	}
+	var conflict *confedit.ConflictError
+	if errors.As(err, &conflict) {
+		return saveError(conflict.Path, err)
+	}
+	return err
+}

@@ -1,0 +1,104 @@
+package deck
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+)
+
+func newTestLogsTab(t *testing.T) *logsTab {
+	t.Helper()
+	a := test.NewTempApp(t)
+	d := &Deck{app: a, busy: map[string]string{}, status: newStatusBar()}
+	return newLogsTab(d) // no tabs: the list is refreshed when shown
+}
+
+// The Logs tab keeps at most MaxLogLines, dropping the oldest, and its
+// filters see only what is kept.
+func TestLogsAreBoundedAndFiltered(t *testing.T) {
+	l := newTestLogsTab(t)
+	now := time.Unix(1700000000, 0)
+	var batch []LogLine
+	for i := 0; i < MaxLogLines+1500; i++ {
+		ln := LogLine{Seq: uint64(i + 1), Time: now, Source: LogEngine, Text: fmt.Sprintf("line %d", i)}
+		if i%10 == 0 {
+			ln.Source, ln.Worker, ln.Level, ln.Text = LogWorker, 1+i%3, LevelError, fmt.Sprintf("Traceback %d", i)
+		}
+		batch = append(batch, ln)
+		if len(batch) == 700 {
+			l.push(batch)
+			batch = nil
+		}
+	}
+	l.push(batch)
+	if len(l.lines) != MaxLogLines {
+		t.Fatalf("%d lines kept, want %d", len(l.lines), MaxLogLines)
+	}
+	shown := l.Shown()
+	if len(shown) != MaxLogLines || shown[0] != "Traceback 1500" || shown[len(shown)-1] != fmt.Sprintf("line %d", MaxLogLines+1499) {
+		t.Fatalf("kept %d lines, from %q to %q", len(shown), shown[0], shown[len(shown)-1])
+	}
+	if l.dropped != 1500 {
+		t.Errorf("dropped %d, want 1500", l.dropped)
+	}
+
+	l.level.SetSelected(errOnly)
+	l.worker.SetSelected("Worker 2")
+	for _, s := range l.Shown() {
+		if !strings.HasPrefix(s, "Traceback") {
+			t.Fatalf("filtered view holds %q", s)
+		}
+	}
+	n := len(l.Shown())
+	// New lines pass through the same filters.
+	l.push([]LogLine{
+		{Source: LogWorker, Worker: 2, Level: LevelError, Text: "Traceback new"},
+		{Source: LogWorker, Worker: 1, Level: LevelError, Text: "Traceback other worker"},
+		{Source: LogEngine, Text: "plain"},
+	})
+	if got := l.Shown(); len(got) != n+1 || got[len(got)-1] != "Traceback new" {
+		t.Fatalf("after a push: %d lines shown (want %d), last %q", len(got), n+1, got[len(got)-1])
+	}
+	l.search.SetText("NEW")
+	if got := l.Shown(); len(got) != 1 {
+		t.Errorf("search shows %v", got)
+	}
+	l.clear()
+	if len(l.Shown()) != 0 || len(l.lines) != 0 {
+		t.Error("Clear left lines behind")
+	}
+}
+
+func TestRequestLinesAreCondensed(t *testing.T) {
+	raw := "[pid: 8772|app: 0|req: 207/207] 127.0.0.1 () {32 vars in 406 bytes} [Sun Nov 22 02:14:50 2026] GET /whoami.json => generated 964 bytes in 2 msecs (HTTP/1.1 200) 4 headers in 127 bytes (1 switches on core 0)"
+	got := displayText(LogLine{Source: LogEngine, Text: raw})
+	want := "GET /whoami.json  →  200  964 B  2 ms  (pid 8772, request 207)"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	access := `127.0.0.1 - - [22/Nov/2026:02:39:34 +0000] "GET /whoami.json HTTP/1.1" 200 964 "-" "Go-http-client/1.1"`
+	if got, want := displayText(LogLine{Source: LogProxyAccess, Text: access}), "GET /whoami.json  →  200  964 B  (127.0.0.1)"; got != want {
+		t.Errorf("access line: got %q, want %q", got, want)
+	}
+	if got := displayText(LogLine{Source: LogWorker, Text: raw}); got != raw {
+		t.Error("worker output was rewritten")
+	}
+}
+
+// FuzzDisplayText: condensing never panics, and a line that is not a
+// request or access line is shown as it is.
+func FuzzDisplayText(f *testing.F) {
+	f.Add("[pid: 8772|app: 0|req: 207/207] 127.0.0.1 () {32 vars in 406 bytes} [Sun Nov 22 02:14:50 2026] GET /x => generated 964 bytes in 2 msecs (HTTP/1.1 200) 4 headers in 127 bytes (1 switches on core 0)", uint8(LogEngine))
+	f.Add(`127.0.0.1 - - [22/Nov/2026:02:39:34 +0000] "GET / HTTP/1.1" 200 5407 "-" "curl"`, uint8(LogProxyAccess))
+	f.Add("Traceback (most recent call last):", uint8(LogWorker))
+	f.Fuzz(func(t *testing.T, text string, src uint8) {
+		ln := LogLine{Source: LogSource(src % 4), Text: text}
+		got := displayText(ln)
+		if !requestLineRe.MatchString(text) && !accessLineRe.MatchString(text) && got != text {
+			t.Fatalf("%q shown as %q", text, got)
+		}
+	})
+}
