@@ -1,4 +1,4 @@
-"""wsgideck worker: runs one WSGI app for the Go master.
+"""wsgideck worker: runs the WSGI app (or apps, with mount) for the Go master.
 
 The master owns every client socket and parses every protocol; this program
 only loads the app and answers requests that arrive, one at a time per core,
@@ -24,6 +24,7 @@ END = struct.Struct("<BIBIB")  # a whole END frame
 
 T_REQUEST, T_DATA = 0x51, 0x44  # 'Q', 'D'
 T_READY, T_READ, T_HEADERS, T_BODY, T_END = 0x59, 0x52, 0x48, 0x42, 0x45
+T_AUTORELOAD, T_RECYCLE = 0x41, 0x43  # 'A', 'C' (control channel)
 
 OK, ERROR, ABORT, NOAPP = 0, 1, 2, 3
 READ_CHUNK = 65536
@@ -279,6 +280,7 @@ class Core:
     def serve(self):
         w = self.worker
         app = w.app
+        multi = len(w.apps) > 1 or (w.manage_script_name and w.mounts)
         base = w.base_environ
         read_frame = self.read_frame
         send = self.send
@@ -302,27 +304,32 @@ class Core:
                 log("--- no python application found, check your startup logs for errors ---")
                 send(end_frame(NOAPP, 0, 255))
                 continue
+            app_id = 0
+            call = app
+            if multi:
+                app_id, call = w.select(env)
             r = Response(self)
             result = None
             out = None
             try:
-                result = app(env, r.start_response)
+                result = call(env, r.start_response)
                 # The common case, `return [b"..."]`: one write for the whole response.
                 if result.__class__ is list and len(result) == 1 and not r.sent:
                     body = result[0]
                     if type(body) is not bytes:
                         raise TypeError("the app returned %s, not bytes" % type(body).__name__)
                     hb = r.head()
-                    out = b"".join((HDR.pack(T_HEADERS, len(hb)), hb, HDR.pack(T_BODY, len(body)), body, END_OK_1))
+                    end = END_OK_1 if app_id == 0 else end_frame(OK, 1, app_id)
+                    out = b"".join((HDR.pack(T_HEADERS, len(hb)), hb, HDR.pack(T_BODY, len(body)), body, end))
                 else:
-                    out = self.iterate(r, result)
+                    out = self.iterate(r, result, app_id)
             except ChannelError:
                 raise
             except BaseException:
-                out = self.fail(r, result)
+                out = self.fail(r, result, app_id)
             send(out)
 
-    def iterate(self, r, result):
+    def iterate(self, r, result, app_id):
         """Sends a response from any iterable; returns the END frame."""
         for chunk in result:
             r.switches += 1
@@ -339,7 +346,7 @@ class Core:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-        return end_frame(OK, r.switches, 0)
+        return end_frame(OK, r.switches, app_id)
 
     def send_checked(self, data):
         try:
@@ -347,8 +354,12 @@ class Core:
         except OSError as e:
             raise ChannelError(e) from e
 
-    def fail(self, r, result):
+    def fail(self, r, result, app_id):
         """Logs the app's exception; returns the END frame that reports it."""
+        if sys.exc_info()[0] is MemoryError and self.worker.cfg.get("limit_as"):
+            # Under limit-as a MemoryError leaves the process in doubt:
+            # ask for a fresh one (the master replaces it gracefully).
+            self.worker.control(T_RECYCLE, "MemoryError under limit-as (%d MB)" % (self.worker.cfg["limit_as"] >> 20))
         print_app_exception()
         close = getattr(result, "close", None)
         if close is not None:
@@ -358,15 +369,23 @@ class Core:
                 raise
             except BaseException:
                 print_app_exception()
-        return end_frame(ABORT if r.sent else ERROR, r.switches, 0)
+        return end_frame(ABORT if r.sent else ERROR, r.switches, app_id)
 
 
 class Worker:
     def __init__(self, cfg):
         self.cfg = cfg
-        self.app = None
+        self.app = None  # the default app: the first one loaded (id 0)
+        self.apps = []  # [(mountpoint, callable, seconds)]; the index is the app id
+        self.by_mount = {}  # mountpoint -> app id
+        self.mounts = []  # [(mountpoint, app id)], longest first, for manage-script-name
+        self.manage_script_name = bool(cfg.get("manage_script_name"))
         self.app_error = ""
         self.load_seconds = 0.0
+        self.control_fd = cfg.get("control_fd") or 0
+        self.control_lock = threading.Lock()
+        if self.control_fd:
+            os.set_inheritable(self.control_fd, False)
         cores = cfg["cores"]
         self.base_environ = {
             "wsgi.version": (1, 0),
@@ -380,13 +399,48 @@ class Worker:
             "uwsgi.node": cfg.get("node", "").encode("latin-1"),
         }
 
+    def control(self, typ, text):
+        """Sends one frame on the control channel (any thread)."""
+        if not self.control_fd:
+            return
+        data = text.encode("utf-8", "replace")
+        with self.control_lock:
+            try:
+                os.write(self.control_fd, HDR.pack(typ, len(data)) + data)
+            except OSError:
+                pass
+
+    def autoreloader(self, interval):
+        """py-autoreload: checks the mtimes of the imported modules' files
+        every interval seconds; the first change asks the master for a
+        graceful reload (uWSGI's uwsgi_python_autoreloader thread)."""
+        mtimes = {}
+        first = True
+        while True:
+            if not first:
+                time.sleep(interval)
+            first = False
+            for name, mod in list(sys.modules.items()):
+                path = getattr(mod, "__file__", None)
+                if not path or not isinstance(path, str):
+                    continue
+                if path.endswith((".pyc", ".pyo")):
+                    path = path[:-1]
+                try:
+                    mtime = os.stat(path).st_mtime
+                except OSError:
+                    continue
+                old = mtimes.setdefault(path, mtime)
+                if mtime != old:
+                    log("[uwsgi-python-reloader] module/file %s has been modified" % path)
+                    self.control(T_AUTORELOAD, path)
+                    return
+
     def load(self):
+        """Loads the apps: the default one (module or wsgi-file) as app 0,
+        then each mount, in order; ids count the apps that loaded."""
         cfg = self.cfg
         start = time.time()
-        module = cfg.get("module") or ""
-        wsgi_file = cfg.get("wsgi_file") or ""
-        callable_name = cfg.get("callable") or "application"
-        what = "nothing"
         try:
             if cfg.get("chdir"):
                 os.chdir(cfg["chdir"])
@@ -402,6 +456,44 @@ class Worker:
             for p in reversed(paths):
                 if p not in sys.path:
                     sys.path.insert(0, p)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:
+            traceback.print_exc()
+            self.app_error = "cannot prepare the app: %s" % "".join(traceback.format_exception_only(type(e), e)).strip()
+        for name in cfg.get("imports") or []:
+            # import: before the app, each on its own (uWSGI goes on when
+            # one fails).
+            try:
+                __import__(name)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:
+                traceback.print_exc()
+                log("unable to import %s" % name)
+        specs = []
+        module = cfg.get("module") or ""
+        wsgi_file = cfg.get("wsgi_file") or ""
+        if module or wsgi_file:
+            specs.append(("", module, wsgi_file))
+        for m in cfg.get("mounts") or []:
+            specs.append((m.get("mountpoint") or "", m.get("app") or "", ""))
+        if not specs:
+            specs.append(("", "", ""))
+        if not self.app_error:
+            for mountpoint, module, wsgi_file in specs:
+                self.load_one(mountpoint, module, wsgi_file)
+        self.load_seconds = time.time() - start
+        if not self.apps:
+            log("*** no app loaded. going in full dynamic mode ***")
+        self.mounts = sorted(((mp, i) for i, (mp, _, _) in enumerate(self.apps) if mp), key=lambda m: -len(m[0]))
+
+    def load_one(self, mountpoint, module, wsgi_file):
+        cfg = self.cfg
+        start = time.time()
+        callable_name = cfg.get("callable") or "application"
+        what = "nothing"
+        try:
             if module and ":" in module:
                 module, callable_name = module.split(":", 1)
             if module.endswith(".py") or ("/" in module):
@@ -421,22 +513,40 @@ class Worker:
                 raise LookupError("%s has no callable %r (set callable, or module = %s:NAME)" % (what, callable_name, module or "MODULE"))
             if not callable(app):
                 raise TypeError("%s.%s is a %s, not a callable" % (what, callable_name, type(app).__name__))
-            self.app = app
         except KeyboardInterrupt:
             raise
         except BaseException as e:
             traceback.print_exc()
             reason = "".join(traceback.format_exception_only(type(e), e)).strip()
-            where = os.getcwd()
-            self.app_error = "cannot load %s (in %s): %s" % (what, where, reason)
-            log("unable to load app 0 (mountpoint='') (callable not found or import error)")
-            log("*** no app loaded. going in full dynamic mode ***")
-        self.load_seconds = time.time() - start
-        if self.app is not None:
-            log(
-                "WSGI app 0 (mountpoint='') ready in %d seconds on interpreter %#x pid: %d (default app)"
-                % (int(self.load_seconds), id(sys.modules["__main__"]), os.getpid())
-            )
+            if not self.app_error:
+                self.app_error = "cannot load %s (in %s): %s" % (what, os.getcwd(), reason)
+            log("unable to load app %d (mountpoint='%s') (callable not found or import error)" % (len(self.apps), mountpoint))
+            return
+        seconds = time.time() - start
+        app_id = len(self.apps)
+        self.apps.append((mountpoint, app, seconds))
+        self.by_mount.setdefault(mountpoint, app_id)
+        if self.app is None:
+            self.app = app
+        log(
+            "WSGI app %d (mountpoint='%s') ready in %d seconds on interpreter %#x pid: %d%s"
+            % (app_id, mountpoint, int(seconds), id(sys.modules["__main__"]), os.getpid(), " (default app)" if app_id == 0 else "")
+        )
+
+    def select(self, env):
+        """Picks the app for a request, as uWSGI does: with
+        manage-script-name the longest mountpoint that starts PATH_INFO
+        moves there into SCRIPT_NAME; then SCRIPT_NAME names the app, and
+        the default app takes the rest. Returns (app id, callable)."""
+        if self.manage_script_name and self.mounts:
+            path = env.get("PATH_INFO", "")
+            for mp, _ in self.mounts:
+                if path.startswith(mp):
+                    env["SCRIPT_NAME"] = mp
+                    env["PATH_INFO"] = path[len(mp):]
+                    break
+        app_id = self.by_mount.get(env.get("SCRIPT_NAME", ""), 0)
+        return app_id, self.apps[app_id][1]
 
 
 def load_file(path):
@@ -453,13 +563,34 @@ def load_file(path):
     return mod
 
 
+def limit_address_space(limit):
+    """limit-as: RLIMIT_AS before the app loads, as uWSGI sets it."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError) as e:
+        log("wsgideck worker: cannot set limit-as to %d bytes: %s" % (limit, e))
+
+
 def main():
     cfg = json.loads(os.environ.pop("WSGIDECK_WORKER"))
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     worker = Worker(cfg)
     cores = [Core(3 + i, worker) for i in range(cfg["cores"])]
+    if cfg.get("pyargv"):
+        sys.argv = ["uwsgi"] + cfg["pyargv"].split()
+    if cfg.get("limit_as"):
+        limit_address_space(cfg["limit_as"])
     worker.load()
-    info = {"pid": os.getpid(), "app": 0 if worker.app is not None else -1, "seconds": worker.load_seconds}
+    if cfg.get("py_autoreload") and worker.control_fd:
+        threading.Thread(target=worker.autoreloader, args=(cfg["py_autoreload"],), daemon=True).start()
+    info = {
+        "pid": os.getpid(),
+        "app": 0 if worker.app is not None else -1,
+        "seconds": worker.load_seconds,
+        "apps": [{"id": i, "mountpoint": mp, "seconds": sec} for i, (mp, _, sec) in enumerate(worker.apps)],
+    }
     if worker.app_error:
         info["error"] = worker.app_error
     for c in cores:

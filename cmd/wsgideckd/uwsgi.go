@@ -4,13 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wsgideck/wsgideck/engine/appserver"
+	"github.com/wsgideck/wsgideck/engine/metrics"
 	"github.com/wsgideck/wsgideck/engine/uwsgiini"
 )
 
@@ -19,17 +23,22 @@ func init() {
 }
 
 const uwsgiUsage = `usage: wsgideckd uwsgi [--ini] FILE.ini[:section] [--option value ...] [--python PATH]
+                       [--prometheus ADDR] [--no-accounting]
 
 Runs the app server in the foreground, like "uwsgi --ini FILE". uWSGI's own
 command-line options work alone or mixed with an ini file, e.g.
 
   wsgideckd uwsgi --http :9090 --wsgi-file foobar.py --master --processes 4 --threads 2
 
---python PATH picks the workers' interpreter (default: home/virtualenv's
-bin/python, else python3 on PATH).
+wsgideck's own options (not uWSGI's, so never in an ini file):
+  --python PATH      the workers' interpreter (default: home/virtualenv's
+                     bin/python, else python3 on PATH)
+  --prometheus ADDR  serve Prometheus metrics at http://ADDR/metrics
+  --no-accounting    turn off the per-request metrics and event hooks (to
+                     measure what they cost)
 
-Signals: SIGINT/SIGTERM stop gracefully; SIGHUP reloads the workers (and
-re-reads the configuration).`
+Signals: SIGINT/SIGTERM stop gracefully, SIGQUIT at once; SIGHUP reloads the
+workers gracefully (and re-reads the configuration); SIGUSR1 logs the stats.`
 
 // runUWSGI is `wsgideckd uwsgi`. It returns uWSGI's exit codes: 0 after a
 // requested stop, 22 when need-app finds no app, 1 for anything else that
@@ -42,7 +51,7 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	python, rest, err := stripPython(args)
+	own, rest, err := stripOwnFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
 		return 2
@@ -53,7 +62,8 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 			return appserver.Config{}, nil, err
 		}
 		cfg, err := appserver.FromINI(ini)
-		cfg.Python = python
+		cfg.Python = own.python
+		cfg.DisableAccounting = own.noAccounting
 		return cfg, ini, err
 	}
 	cfg, ini, err := load()
@@ -66,9 +76,18 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 	}
 
 	srv := &appserver.Server{Config: cfg, Log: stderr}
+	// Reloads the engine starts itself (master-fifo, touch-reload,
+	// py-autoreload) re-read the configuration, like SIGHUP.
+	srv.ReloadConfig = func() (*appserver.Config, error) {
+		next, _, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return &next, nil
+	}
 	// Signals are caught before the workers exist, so none is lost.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
@@ -77,49 +96,100 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if own.prometheus != "" {
+		stop, err := servePrometheus(own.prometheus, srv, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
+			srv.Stop()
+			return 1
+		}
+		defer stop()
+	}
 	for {
 		select {
 		case <-srv.Done():
 			return 0
 		case sig := <-sigs:
-			if sig != syscall.SIGHUP {
+			switch sig {
+			case syscall.SIGHUP:
+				next, _, err := load()
+				if err != nil {
+					fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v (keeping the running configuration)\n", err)
+					srv.Reload(nil)
+					continue
+				}
+				if err := srv.Reload(&next); err != nil {
+					fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v\n", err)
+				}
+			case syscall.SIGUSR1:
+				srv.LogStats()
+			case syscall.SIGQUIT:
+				srv.Kill()
+				return 0
+			default:
 				srv.Stop()
 				return 0
-			}
-			next, _, err := load()
-			if err != nil {
-				fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v (keeping the running configuration)\n", err)
-				srv.Reload(nil)
-				continue
-			}
-			if err := srv.Reload(&next); err != nil {
-				fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v\n", err)
 			}
 		}
 	}
 }
 
-// stripPython removes --python PATH (or --python=PATH), which is ours, not
-// uWSGI's, before the uWSGI command line is read.
-func stripPython(args []string) (python string, rest []string, err error) {
+// ownFlags are wsgideckd's options, which are not uWSGI's.
+type ownFlags struct {
+	python       string
+	prometheus   string
+	noAccounting bool
+}
+
+// servePrometheus serves the engine's metrics in the Prometheus text format
+// at http://addr/metrics until stop.
+func servePrometheus(addr string, srv *appserver.Server, log io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--prometheus %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics.Handler(srv.Metrics()))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	fmt.Fprintf(log, "*** Prometheus metrics on http://%s/metrics ***\n", ln.Addr())
+	return func() { hs.Close() }, nil
+}
+
+// stripOwnFlags removes wsgideckd's own options (--python PATH,
+// --prometheus ADDR, --no-accounting; also as --opt=value) before the uWSGI
+// command line is read: uWSGI knows none of them.
+func stripOwnFlags(args []string) (own ownFlags, rest []string, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		name, value, hasValue := strings.Cut(a, "=")
 		switch {
 		case a == "--":
-			return python, append(rest, args[i:]...), nil
-		case a == "--python":
-			if i+1 >= len(args) {
-				return "", nil, errors.New("--python needs the path of an interpreter")
+			return own, append(rest, args[i:]...), nil
+		case name == "--python" || name == "--prometheus":
+			if !hasValue {
+				if i+1 >= len(args) {
+					what := "the path of an interpreter"
+					if name == "--prometheus" {
+						what = "an address, e.g. 127.0.0.1:9100"
+					}
+					return own, nil, fmt.Errorf("%s needs %s", name, what)
+				}
+				value = args[i+1]
+				i++
 			}
-			python = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--python="):
-			python = strings.TrimPrefix(a, "--python=")
+			if name == "--python" {
+				own.python = value
+			} else {
+				own.prometheus = value
+			}
+		case a == "--no-accounting":
+			own.noAccounting = true
 		default:
 			rest = append(rest, a)
 		}
 	}
-	return python, rest, nil
+	return own, rest, nil
 }
 
 // printWarnings prints the config warnings with their file:line, the options
@@ -130,7 +200,7 @@ func printWarnings(w io.Writer, ini *uwsgiini.Config) {
 		ignored[o.Key] = true
 	}
 	for _, wa := range ini.Warnings {
-		if ignored[wa.Key] {
+		if ignored[wa.Key] || appserver.Handles(wa.Key) {
 			continue
 		}
 		fmt.Fprintf(w, "warning: %s\n", wa)

@@ -159,7 +159,7 @@ processes = 2
 master = true
 uid = nobody
 not-an-option = 1
-harakiri = 30
+manage-script-name = true
 vacuum = true
 
 [other]
@@ -176,12 +176,14 @@ wsgi-file = app.py
 	out := d.out.String()
 	for _, want := range []string{
 		`app.ini:8: unknown option "not-an-option"`,
-		"app.ini:9: harakiri is not supported by this engine yet",
 		"ignored (meaningless here): plugins, uid",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "not supported by this engine") {
+		t.Errorf("an option reported as not supported:\n%s", out)
 	}
 	if strings.Count(out, "uid") != 1 {
 		t.Errorf("ignored options should be listed once:\n%s", out)
@@ -215,16 +217,26 @@ wsgi-file = app.py
 }
 
 func TestUWSGICommandLineOptions(t *testing.T) {
-	addr := freeAddr(t)
+	addr, statsAddr := freeAddr(t), freeAddr(t)
 	dir := writeFiles(t, map[string]string{"foobar.py": helloApp})
-	d := startDaemon(t, dir, "--http", addr, "--wsgi-file", "foobar.py", "--master", "--processes", "2", "--threads", "2", "--stats", "127.0.0.1:9191", "--python", testPython)
+	d := startDaemon(t, dir, "--http", addr, "--wsgi-file", "foobar.py", "--master", "--processes", "2", "--threads", "2", "--stats", statsAddr, "--python", testPython)
 	d.waitOutput(t, "*** Operational MODE: preforking+threaded ***")
 	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	d.waitOutput(t, "*** Stats server enabled on "+statsAddr+" fd: ")
 	if got := httpGet(t, "http://"+addr+"/cli"); got != "200 hello from /cli" {
 		t.Errorf("GET: %s", got)
 	}
-	if !strings.Contains(d.out.String(), "stats is not supported by this engine yet") {
-		t.Errorf("no warning for --stats:\n%s", d.out)
+	if strings.Contains(d.out.String(), "not supported by this engine") {
+		t.Errorf("a warning for a supported option:\n%s", d.out)
+	}
+	c, err := net.Dial("tcp", statsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	c.Close()
+	if !strings.Contains(string(b), `"version":"2.0.21-wsgideck"`) || !strings.Contains(string(b), `"workers":[`) {
+		t.Errorf("stats document:\n%s", b)
 	}
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.wait(t)
@@ -282,5 +294,56 @@ no-such-option = 1
 	d = startDaemon(t, dir)
 	if code := d.wait(t); code != 2 || !strings.Contains(d.out.String(), "usage: wsgideckd uwsgi") {
 		t.Errorf("no arguments: exit %d:\n%s", code, d.out)
+	}
+}
+
+func TestUWSGICommandPrometheusAndFIFO(t *testing.T) {
+	addr, prom := freeAddr(t), freeAddr(t)
+	dir := writeFiles(t, map[string]string{"app.py": helloApp})
+	fifo := filepath.Join(dir, "master.fifo")
+	d := startDaemon(t, dir, "--http-socket", addr, "--wsgi-file", "app.py", "--master-fifo", fifo, "--prometheus", prom, "--python", testPython)
+	d.waitOutput(t, "*** Prometheus metrics on http://"+prom+"/metrics ***")
+	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	for i := 0; i < 3; i++ {
+		httpGet(t, "http://"+addr+"/")
+	}
+	if got := httpGet(t, "http://"+prom+"/metrics"); !strings.Contains(got, "\nwsgideck_requests_total 3\n") || !strings.Contains(got, `wsgideck_worker_resident_memory_bytes{worker="1"}`) {
+		t.Errorf("metrics:\n%s", got)
+	}
+	// SIGUSR1 logs the stats; the FIFO reloads and stops.
+	d.cmd.Process.Signal(syscall.SIGUSR1)
+	d.waitOutput(t, "\tworkers total requests: 3")
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("r")
+	f.Close()
+	d.waitOutput(t, "...gracefully killing workers...")
+	d.waitOutput(t, "worker 1 buried after")
+	f, err = os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("q")
+	f.Close()
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit code after fifo q: %d", code)
+	}
+
+	// --no-accounting: no request figures (the flag is wsgideck's, stripped
+	// before the uWSGI command line is read).
+	d = startDaemon(t, dir, "--http-socket", addr, "--wsgi-file", "app.py", "--prometheus="+prom, "--no-accounting", "--python", testPython)
+	d.waitOutput(t, "WSGI app 0 (mountpoint='') ready")
+	httpGet(t, "http://"+addr+"/")
+	if got := httpGet(t, "http://"+prom+"/metrics"); !strings.Contains(got, "\nwsgideck_requests_total 0\n") {
+		t.Errorf("metrics with --no-accounting:\n%s", got)
+	}
+	if strings.Contains(d.out.String(), "no-accounting") {
+		t.Errorf("--no-accounting reached the uWSGI reader:\n%s", d.out)
+	}
+	d.cmd.Process.Signal(syscall.SIGQUIT)
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit code after SIGQUIT: %d", code)
 	}
 }

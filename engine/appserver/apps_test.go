@@ -324,3 +324,192 @@ def application(environ, start_response):
 		t.Errorf("home without python: %v", err)
 	}
 }
+
+// static-map2 appends the whole path; static-index serves a directory's
+// index file; limit-post refuses big bodies with 413.
+func TestStaticMap2IndexAndLimitPost(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"app.py":               plainApp,
+		"www/media/a.txt":      "media file",
+		"www/docs/index.html":  "<p>docs</p>",
+		"www/docs/other.html":  "other",
+		"www/empty/nothing.md": "x",
+	})
+	s, log := startServer(t, Config{
+		Sockets:     []Socket{{Proto: ProtoHTTP}},
+		Chdir:       dir,
+		WSGIFile:    "app.py",
+		StaticMaps:  []StaticMap{{Mount: "/media", Dir: "www", Full: true}, {Mount: "/docs", Dir: "www/docs"}, {Mount: "/empty", Dir: "www/empty"}},
+		StaticIndex: []string{"missing.html", "index.html"},
+		LimitPost:   10,
+	})
+	base := "http://" + s.Addrs()[0]
+	if _, body := get(t, base+"/media/a.txt"); body != "media file" {
+		t.Errorf("static-map2: %q", body)
+	}
+	if resp, body := get(t, base+"/docs/"); resp.StatusCode != 200 || body != "<p>docs</p>" {
+		t.Errorf("static-index: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := get(t, base+"/empty/"); resp.StatusCode != 404 || body != "not found" {
+		t.Errorf("a directory without an index file: %d %q (want the app's 404)", resp.StatusCode, body)
+	}
+	r, err := http.Post(base+"/echo", "text/plain", strings.NewReader("0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || string(b) != "0123456789" {
+		t.Errorf("a body at limit-post: %d %q", r.StatusCode, b)
+	}
+	r, err = http.Post(base+"/echo", "text/plain", strings.NewReader("0123456789A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 413 {
+		t.Errorf("a body over limit-post: %d", r.StatusCode)
+	}
+	waitLog(t, log, "Invalid (too big) CONTENT_LENGTH. skip.")
+}
+
+// mount loads more apps at mountpoints; SCRIPT_NAME picks the app, and
+// manage-script-name takes the mountpoint from PATH_INFO. Stats and the
+// log show which app served.
+func TestMountAndManageScriptName(t *testing.T) {
+	app := func(name string) string {
+		return `
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [("` + name + ` script=%s path=%s" % (environ["SCRIPT_NAME"], environ["PATH_INFO"])).encode()]
+`
+	}
+	dir := writeApp(t, map[string]string{"main.py": app("main"), "blog.py": app("blog"), "shop/wsgi.py": app("shop")})
+	sock := filepath.Join(t.TempDir(), "u.sock")
+	s, log := startServer(t, Config{
+		Sockets:          []Socket{{Proto: ProtoHTTP}, {Proto: ProtoUWSGI, Addr: sock}},
+		Chdir:            dir,
+		WSGIFile:         "main.py",
+		Mounts:           []Mount{{Mountpoint: "/blog", App: "blog.py"}, {Mountpoint: "/blog/shop", App: "shop/wsgi.py"}, {Mountpoint: "/missing", App: "nope.py"}},
+		ManageScriptName: true,
+		Stats:            "127.0.0.1:0",
+	})
+	waitReady(t, s)
+	base := "http://" + s.Addrs()[0]
+	for path, want := range map[string]string{
+		"/blog/post/1":    "blog script=/blog path=/post/1",
+		"/blog/shop/cart": "shop script=/blog/shop path=/cart",
+		"/other":          "main script= path=/other",
+	} {
+		if _, body := get(t, base+path); body != want {
+			t.Errorf("%s: %q, want %q", path, body, want)
+		}
+	}
+	// Over the uwsgi protocol nginx's SCRIPT_NAME picks the app too.
+	out := rawExchange(t, "unix", sock, uwsgiPacket(t, pairs("REQUEST_METHOD", "GET", "SCRIPT_NAME", "/blog", "PATH_INFO", "/x", "REQUEST_URI", "/blog/x", "SERVER_PROTOCOL", "HTTP/1.1"), ""))
+	if !strings.HasSuffix(out, "blog script=/blog path=/x") {
+		t.Errorf("uwsgi with SCRIPT_NAME: %q", out)
+	}
+	for _, want := range []string{
+		"WSGI app 0 (mountpoint='') ready in 0 seconds on interpreter ",
+		"WSGI app 1 (mountpoint='/blog') ready in ",
+		"WSGI app 2 (mountpoint='/blog/shop') ready in ",
+		"unable to load app 3 (mountpoint='/missing') (callable not found or import error)",
+		"|app: 1|req: 2/",
+		"|app: 2|req: 1/",
+	} {
+		waitLog(t, log, want)
+	}
+	doc := readStats(t, "tcp", s.StatsAddr())
+	apps := statsWorkers(doc)[0]["apps"].([]any)
+	if len(apps) != 3 {
+		t.Fatalf("stats apps: %v", apps)
+	}
+	if a := apps[1].(map[string]any); a["mountpoint"] != "/blog" || num(a["requests"]) != 2 {
+		t.Errorf("stats app 1: %v", a)
+	}
+}
+
+// The smaller options: log-4xx/5xx/slow/big and log-x-forwarded-for with
+// disable-logging, unenv, pyargv, optimize, check-static with
+// static-skip-ext, reload-mercy and exit-on-reload.
+func TestSmallOptions(t *testing.T) {
+	t.Setenv("WSGIDECK_TEST_UNENV", "present")
+	dir := writeApp(t, map[string]string{
+		"app.py": `
+import os, sys, time
+def application(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/boom":
+        raise RuntimeError("boom")
+    if path == "/sleep":
+        time.sleep(float(environ.get("QUERY_STRING") or "0.3"))
+    status = "404 Not Found" if path == "/missing" else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])
+    if path == "/big":
+        return [b"x" * 1000]
+    return [("unenv=%s argv=%s optimize=%d" % (os.environ.get("WSGIDECK_TEST_UNENV"), sys.argv, sys.flags.optimize)).encode()]
+`,
+		"www/a.txt": "static a",
+		"www/b.php": "<?php",
+	})
+	s, log := startServer(t, Config{
+		Sockets:  []Socket{{Proto: ProtoHTTP}},
+		Chdir:    dir,
+		WSGIFile: "app.py",
+		// Logging off, but for 5xx, slow and big requests.
+		DisableLogging: true, Log5xx: true, LogSlow: 200 * time.Millisecond, LogBig: 500, LogXForwardedFor: true,
+		Unenv: []string{"WSGIDECK_TEST_UNENV"}, PyArgv: "one two", Optimize: 1,
+		StaticMaps:        []StaticMap{{Mount: "/", Dir: "www", Full: true}},
+		StaticSkipExt:     []string{".php"},
+		WorkerReloadMercy: time.Minute, ReloadMercy: time.Second, ExitOnReload: true,
+	})
+	waitReady(t, s)
+	base := "http://" + s.Addrs()[0]
+	if _, body := get(t, base+"/x"); body != "unenv=None argv=['uwsgi', 'one', 'two'] optimize=1" {
+		t.Errorf("worker environment: %q", body)
+	}
+	if _, body := get(t, base+"/a.txt"); body != "static a" {
+		t.Errorf("check-static: %q", body)
+	}
+	if _, body := get(t, base+"/b.php"); strings.HasPrefix(body, "<?php") {
+		t.Errorf("static-skip-ext served %q", body)
+	}
+	for _, p := range []string{"/missing", "/boom", "/sleep?0.3", "/big"} {
+		req, _ := http.NewRequest("GET", base+p, nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	waitLog(t, log, "] 203.0.113.9 () {")
+	waitLog(t, log, "GET /boom => generated 0 bytes")
+	waitLog(t, log, "GET /sleep?0.3 => generated ")
+	waitLog(t, log, "GET /big => generated 1000 bytes")
+	for _, quiet := range []string{"GET /x =>", "GET /missing =>", "GET /b.php =>"} {
+		if strings.Contains(log.String(), quiet) {
+			t.Errorf("disable-logging logged %q:\n%s", quiet, log)
+		}
+	}
+
+	// reload-mercy bounds the stop; exit-on-reload turns a reload into one.
+	go http.Get(base + "/sleep?30")
+	waitBusy(t, s)
+	start := time.Now()
+	if err := s.Reload(nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("exit-on-reload did not stop the server")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the stop took %v with reload-mercy 1 s", took)
+	}
+	waitLog(t, log, "uWSGI: GAME OVER (insert coin)")
+	waitLog(t, log, "is taking too much time to die...NO MERCY !!!")
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/environ"
+	"github.com/wsgideck/wsgideck/engine/stats"
 	"github.com/wsgideck/wsgideck/engine/workerproto"
 )
 
@@ -31,9 +32,9 @@ type core struct {
 	// The request in progress, for supervision (harakiri, stats, traces).
 	busySince atomic.Int64 // unix nanoseconds; 0 when idle
 	requests  atomic.Int64
+	harakiri  atomic.Bool // harakiri killed the worker under this core's request
 	curMu     sync.Mutex
-	curMethod string
-	curURI    string
+	cur       *request // while busy; the request is not changed until markIdle
 }
 
 // newCore wraps the master's end of a core channel. It stays with Go's
@@ -110,6 +111,9 @@ type exchange struct {
 	clientErr   error // the client went away or broke the protocol
 	workerErr   error // the channel failed: the core is broken
 	sent        bool  // the response started
+	undelivered bool  // the request never reached the worker: it can go to another core
+	harakiri    bool  // the worker was killed by harakiri under it
+	tooLarge    bool  // refused by limit-post
 }
 
 // errWorkerLost is reported when a worker's channel fails mid-request.
@@ -123,7 +127,13 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 	x.app = -1
 	c.wbuf = workerproto.AppendRequest(c.wbuf[:0], env.Bytes(), info.ContentLength, first)
 	if _, err := c.conn.Write(c.wbuf); err != nil {
-		return c.lost(x, resp, err)
+		// The worker is gone (the channel's other end is closed): it never
+		// saw the request, which can go to another core. Nothing was sent
+		// to the client and no body was read.
+		c.broken = true
+		c.close()
+		x.workerErr, x.undelivered = errWorkerLost, true
+		return x
 	}
 	for {
 		h, err := c.r.Next()
@@ -220,6 +230,18 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 	}
 }
 
+// settleExchange fixes the status the client will get for outcomes the
+// master answers itself (before finishExchange writes it), so the request
+// can be counted and logged before the client sees its end.
+func settleExchange(x *exchange) {
+	if x.workerErr != nil || x.clientErr != nil {
+		return
+	}
+	if x.outcome == workerproto.OutcomeError || x.outcome == workerproto.OutcomeNoApp {
+		x.status, x.headers, x.headerBytes = 500, 0, 0
+	}
+}
+
 // finishExchange completes the client side after END (or after a lost
 // worker, when lost already answered: then it does nothing).
 func finishExchange(x *exchange, resp responder) {
@@ -243,7 +265,10 @@ func finishExchange(x *exchange, resp responder) {
 	}
 }
 
-// lost handles a broken channel: the worker died or misbehaved.
+// lost handles a broken channel: the worker died or misbehaved. The
+// client gets 504 Gateway Timeout when harakiri killed the worker under
+// this request (the request ran out of time), else 502 Bad Gateway (the
+// worker died under it); a response already started is cut instead.
 func (c *core) lost(x exchange, resp responder, err error) exchange {
 	c.broken = true
 	c.close()
@@ -251,12 +276,17 @@ func (c *core) lost(x exchange, resp responder, err error) exchange {
 		err = errWorkerLost
 	}
 	x.workerErr = err
+	x.harakiri = c.harakiri.Load()
 	if x.sent {
 		resp.abort()
-	} else {
-		x.status = 500
-		resp.fail(500)
+		return x
 	}
+	x.status = http.StatusBadGateway
+	if x.harakiri {
+		x.status = http.StatusGatewayTimeout
+	}
+	x.headers, x.headerBytes = 0, 0
+	resp.fail(x.status)
 	return x
 }
 
@@ -280,22 +310,35 @@ func (c *core) sendBody(body *bodySource, n int) (clientErr, chanErr error) {
 	return clientErr, chanErr
 }
 
-func (c *core) markBusy(now time.Time, info *environ.Info) {
+func (c *core) markBusy(now time.Time, rq *request) {
 	c.curMu.Lock()
-	c.curMethod, c.curURI = info.Method, info.URI
+	c.cur = rq
 	c.curMu.Unlock()
 	c.busySince.Store(now.UnixNano())
 }
 
 func (c *core) markIdle() {
 	c.busySince.Store(0)
+	c.curMu.Lock()
+	c.cur = nil
+	c.curMu.Unlock()
 }
 
-// currentRequest returns the method and URI of the request in progress.
-func (c *core) currentRequest() (method, uri string) {
+// describe fills cs with the request in progress, if any (with its CGI
+// variables when vars is set).
+func (c *core) describe(cs *CoreState, vars bool) {
 	c.curMu.Lock()
 	defer c.curMu.Unlock()
-	return c.curMethod, c.curURI
+	ns := c.busySince.Load()
+	if ns == 0 || c.cur == nil {
+		return
+	}
+	cs.InRequest, cs.Since = true, time.Unix(0, ns)
+	info := &c.cur.info
+	cs.Method, cs.URI, cs.RemoteAddr = info.Method, info.URI, info.RemoteAddr
+	if vars {
+		cs.Vars = stats.VarsFromEnviron(c.cur.env.Bytes())
+	}
 }
 
 func httpStatusText(code int) string { return http.StatusText(code) }

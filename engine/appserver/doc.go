@@ -13,9 +13,100 @@
 //	client ──uwsgi/HTTP/FastCGI──▶ master (Go) ──frames──▶ worker core (Python)
 //
 // Because the master sees every request, it knows which worker and core
-// serve which request and since when (Server.Workers), counts requests per
+// serve which request and since when (Server.Snapshot), counts requests per
 // worker across respawns, and can replace workers while the sockets stay
-// open (Server.Reload). OnRequest receives every finished request.
+// open (Server.Reload). OnRequest and EventRequest receive every finished
+// request.
+//
+// # The API the desktop app uses
+//
+// Commands: Start, Stop (graceful, within worker-reload-mercy), Kill,
+// Reload / ReloadWith(ReloadGraceful | ReloadChain | ReloadBrutal, cfg),
+// RecycleWorker(id) (reload one worker), KillWorker(id), SignalWorker,
+// AddWorker, RemoveWorker. State: Snapshot (the master, every worker slot
+// with its cores, the request each core serves, counters, the last death
+// and a backoff, the latest metrics sample), Metrics (the sampler's ring
+// buffers: 15 minutes at 1 s), StatsAddr. Events: Subscribe(fn, kinds...)
+// delivers spawned, ready, died (with the reason), backoff, harakiri,
+// recycled (with why), exited, cheaped, reload started/finished, request
+// and stopping/stopped events, in order, from a goroutine of its own; a
+// slow subscriber loses events (counted) rather than slowing the server.
+// Reading state never blocks the request path for long: Snapshot takes the
+// idle-core pool's lock just to count, and a busy core's own lock while it
+// copies that core's request; the metrics rings have a lock of their own.
+//
+// # Supervision (uWSGI's semantics and log lines)
+//
+//   - A worker that dies is respawned at once ("DAMN ! worker N (pid: P)
+//     died, killed by signal S :( trying respawn ..."); respawn_count,
+//     last_spawn and delta_requests follow uWSGI. A worker that dies on
+//     start (before its app loaded, or within a second) is respawned after
+//     a delay that doubles from 1 s up to MaxRespawnBackoff ("worker
+//     respawning too fast !!! i have to sleep a bit (N seconds)..."); the
+//     reason (exit status, the app's load error) is in EventDied,
+//     EventBackoff and WorkerState.LastDeath. uWSGI instead stops its whole
+//     master for 2 s.
+//   - harakiri: the master knows when each request started, so a request
+//     over the limit is caught within 100 ms (uWSGI looks once a second).
+//     Its worker is SIGKILLed and respawned, harakiri_count goes up, and
+//     the log carries uWSGI's report naming the request. The client gets
+//     504 Gateway Timeout, on all three protocols: the master is the
+//     gateway to the worker and the worker did not answer in time, which is
+//     what 504 means, and it tells a developer "too slow" rather than
+//     "crashed". (uWSGI just closes the connection; nginx in front turns
+//     that into 502.) Other requests the killed worker held get 502 Bad
+//     Gateway, as does any request whose worker dies under it (not 500:
+//     500 stays the app's own error).
+//   - max-requests (+ max-requests-delta, uWSGI 2.0.22's), reload-on-rss,
+//     reload-on-as (checked after each request, past min-worker-lifetime,
+//     10 s by default), max-worker-lifetime, and a MemoryError under
+//     limit-as (set with setrlimit in each worker before the app loads)
+//     recycle a worker: "...The work of process P is done. Seeya!", a
+//     replacement starts ("Respawned uWSGI worker N (new pid: P2)"), and
+//     the old process serves until the replacement is ready, then finishes
+//     its requests ("worker N killed successfully (pid: P)"). uWSGI's
+//     worker exits first and the slot is empty while its replacement loads.
+//     evil-reload-on-rss/-as SIGKILL from the master, as uWSGI does.
+//   - A request whose core was already gone when it was handed over (the
+//     worker died after the core went idle) goes to another core instead
+//     of failing: the worker never saw it.
+//
+// # Reloads
+//
+// Graceful (SIGHUP in wsgideckd, master-fifo r/w, touch-reload, fs-reload,
+// py-autoreload, Reload): every new worker starts at once and each old one
+// stops taking requests only once its replacement is ready, so no request
+// fails. The master does not re-exec (uWSGI's does): the sockets, the stats
+// server and the counters stay, and Server.ReloadConfig supplies the
+// re-read configuration. Chain (master-fifo c, touch-chain-reload): one
+// worker at a time, the next once the previous replacement is ready ("chain
+// reload starting...", "chain next victim is worker N", "chain reloading
+// complete"); here the replacement starts before its victim stops, so the
+// number of accepting workers never drops. Brutal (master-fifo R/W): the old
+// workers get SIGTERM at once. With need-app, a replacement whose app does
+// not load replaces nothing: the old workers serve on while it is respawned
+// with a backoff, and Snapshot.AppError says why (uWSGI would exit).
+//
+// master-fifo reads r R w W c q Q s + - and 0-9, re-creating the FIFO after
+// each writer, as core/fifo.c does. cheaper runs uWSGI's default "spare"
+// algorithm every check-interval: cheaper-step workers come back when every
+// running worker was busy for more than cheaper-overload cycles, and one
+// idle worker goes cheap every cheaper-overload cycles down to cheaper;
+// stats show cheap workers as "cheap" with pid 0.
+//
+// # Stats and metrics
+//
+// stats (TCP, unix or @abstract), stats-http, stats-minified and
+// stats-no-cores serve uWSGI 2.0.21's JSON through package stats; rss and
+// vsz are always filled (from the metrics sampler, or /proc when a process
+// is newer than its last sample); cores show in_request and the vars of
+// the request in progress. Counters are updated before the client sees the
+// end of its response. listen_queue counts the requests waiting for a core
+// plus the kernel's accept queue. Each Server runs a metrics.Sampler (1 s)
+// over every worker slot, fed by a metrics.Recorder on the request path;
+// Config.DisableAccounting turns the per-request hooks off (to measure
+// them), and wsgideckd serves metrics.Handler on --prometheus ADDR (a
+// command-line flag, never an ini option).
 //
 // # Configuration
 //
@@ -26,7 +117,19 @@
 // at once; listen (backlog), buffer-size, post-buffering, vacuum, pidfile,
 // static-map, daemonize/logto, disable-logging, need-app, processes/workers,
 // threads, chdir, module/wsgi, wsgi-file, callable, home/virtualenv,
-// pythonpath, env, worker-reload-mercy, socket-timeout.
+// pythonpath, env, worker-reload-mercy, socket-timeout; harakiri,
+// max-requests, max-requests-delta, min-worker-lifetime,
+// max-worker-lifetime, reload-on-rss, reload-on-as, evil-reload-on-rss,
+// evil-reload-on-as, limit-as, memory-report, touch-reload,
+// touch-chain-reload, touch-workers-reload, fs-reload, py-autoreload,
+// master-fifo, cheaper, cheaper-initial, cheaper-step, cheaper-overload,
+// check-interval, stats, stats-http, stats-minified, stats-no-cores;
+// mount, manage-script-name, import, log-format, limit-post, static-map2,
+// static-index, check-static, static-skip-ext, pidfile2, daemonize2,
+// logto2, log-4xx, log-5xx, log-slow, log-big, log-x-forwarded-for, unenv,
+// pyargv, optimize, reload-mercy, exit-on-reload. log-master is accepted
+// (the master and the workers share the log already). Pending lists the
+// rest: harakiri-verbose, log-date, log-reopen and http-timeout.
 //
 // # Loading the app, and "before fork"
 //
@@ -64,8 +167,18 @@
 //     taken from DOCUMENT_URI and SCRIPT_NAME is set to "".
 //   - static-map serves GET and HEAD only, after cleaning the path; a
 //     symlink may not lead out of its directory.
+//   - limit-post answers 413 (uWSGI logs "Invalid (too big)
+//     CONTENT_LENGTH. skip." and drops the request, which nginx turns into
+//     a 502). The log line is the same.
+//   - mount: each mount is a file or a module[:callable]; the first app
+//     that loads is app 0 and the default for requests whose SCRIPT_NAME
+//     names no mountpoint.
 //   - SIGTERM stops gracefully (uWSGI 2.0 reloads brutally unless
-//     die-on-term); daemonize logs to its file but stays in the foreground.
+//     die-on-term, which is therefore always in effect); daemonize logs to
+//     its file but stays in the foreground. http-keepalive is accepted:
+//     HTTP keeps connections alive anyway.
+//   - Counters (requests, exceptions, harakiri_count, respawn_count, tx)
+//     survive reloads; uWSGI's re-exec resets them.
 //   - enable-threads changes nothing: Python threads always work.
 //   - The log's "{N vars}" counts the environ this engine builds, which for
 //     http-socket includes REMOTE_PORT.

@@ -1,13 +1,15 @@
 package appserver
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/workerproto"
 )
 
-// RequestEvent describes one finished request, for Server.OnRequest
-// (per-request traces, metrics).
+// RequestEvent describes one finished request, for Server.OnRequest and
+// EventRequest (per-request traces, metrics).
 type RequestEvent struct {
 	Worker     int // worker number (1-based); 0 for the master (static files, refusals)
 	PID        int // the process that served it
@@ -21,8 +23,10 @@ type RequestEvent struct {
 	Status     int
 	BodyBytes  int64
 	// Outcome: "ok", "exception" (500 before headers), "aborted" (exception
-	// after headers: connection cut), "no-app", "worker-lost",
-	// "client-gone", "no-worker" (server stopping), "static".
+	// after headers: connection cut), "no-app", "worker-lost" (the worker
+	// died under it: 502), "harakiri" (it ran over harakiri: 504),
+	// "client-gone", "no-worker" (server stopping), "too-large" (over
+	// limit-post: 413), "static".
 	Outcome string
 	Static  bool
 }
@@ -31,10 +35,14 @@ func outcomeName(x *exchange, rq *request) string {
 	switch {
 	case rq.via != "":
 		return "static"
+	case x.harakiri:
+		return "harakiri"
 	case x.workerErr != nil:
 		return "worker-lost"
 	case x.refused:
 		return "no-worker"
+	case x.tooLarge:
+		return "too-large"
 	case x.outcome == workerproto.OutcomeError:
 		return "exception"
 	case x.outcome == workerproto.OutcomeAbort:
@@ -47,72 +55,226 @@ func outcomeName(x *exchange, rq *request) string {
 	return "ok"
 }
 
-// WorkerInfo is a snapshot of one worker process, for supervision and stats.
-type WorkerInfo struct {
-	ID         int // worker number, 1-based
-	PID        int
-	Generation int // reload generation
-	Spawned    time.Time
-	Retiring   bool
-	Requests   int64 // requests this process served
-	SlotReqs   int64 // requests the slot served across respawns (uWSGI's "req: A")
-	Respawns   int64
-	Exceptions int64
-	TxBytes    int64
-	Cores      []CoreInfo
-	AppLoaded  bool
+// EventKind says what an Event is about.
+type EventKind int
+
+const (
+	// EventSpawned: a worker process started. Reason says why ("start",
+	// "respawn", "reload", "recycle: max-requests", "cheaper", ...).
+	EventSpawned EventKind = iota + 1
+	// EventReady: a worker finished loading. Reason holds the app's load
+	// error when the app did not load (the worker then answers 500).
+	EventReady
+	// EventDied: a worker died without being asked to. Reason says how
+	// (and why, when known: harakiri, the app's load error); ExitCode and
+	// Signal give the raw status. A respawn follows (maybe after
+	// EventBackoff).
+	EventDied
+	// EventBackoff: the respawn of a worker that keeps dying on start is
+	// delayed by Delay; Reason repeats why it dies.
+	EventBackoff
+	// EventHarakiri: a request ran over harakiri; Request describes it,
+	// and its worker is being killed (EventDied follows).
+	EventHarakiri
+	// EventRecycled: a worker is being replaced on purpose; Reason says
+	// why (max-requests, reload-on-rss, max-worker-lifetime, limit-as, the
+	// API). The old process keeps serving until its replacement is ready.
+	EventRecycled
+	// EventExited: a worker that was retired (reload, recycle, cheaper,
+	// stop) has exited. Reason is what retired it.
+	EventExited
+	// EventCheaped: the cheaper algorithm (or RemoveWorker) stopped a
+	// worker; its slot stays empty until load comes back.
+	EventCheaped
+	// EventReloadStarted and EventReloadFinished bracket a reload of Mode.
+	// Finished's Reason is non-empty when it ended otherwise than with
+	// every worker replaced (superseded by another reload, the server
+	// stopping).
+	EventReloadStarted
+	EventReloadFinished
+	// EventRequest: a request finished; Request describes it.
+	EventRequest
+	// EventStopping and EventStopped bracket a stop (Reason: "graceful" or
+	// "brutal").
+	EventStopping
+	EventStopped
+)
+
+var eventNames = [...]string{
+	EventSpawned: "spawned", EventReady: "ready", EventDied: "died", EventBackoff: "backoff",
+	EventHarakiri: "harakiri", EventRecycled: "recycled", EventExited: "exited", EventCheaped: "cheaped",
+	EventReloadStarted: "reload-started", EventReloadFinished: "reload-finished",
+	EventRequest: "request", EventStopping: "stopping", EventStopped: "stopped",
 }
 
-// CoreInfo is a snapshot of one core.
-type CoreInfo struct {
-	ID        int
-	Requests  int64
-	BusySince time.Time // zero when idle
-	Method    string    // of the request in progress
-	URI       string
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "event(?)"
 }
 
-// Workers returns a snapshot of every live worker process, current and
-// retiring, ordered by worker number.
-func (s *Server) Workers() []WorkerInfo {
-	s.mu.Lock()
-	ws := s.allWorkers()
-	s.mu.Unlock()
-	out := make([]WorkerInfo, 0, len(ws))
-	for _, w := range ws {
-		wi := WorkerInfo{
-			ID: w.slot.id, PID: w.pid, Generation: w.gen, Spawned: w.born,
-			Retiring: w.retiring.Load(), Requests: w.requests.Load(),
-			SlotReqs: w.slot.requests.Load(), Respawns: w.slot.respawns.Load(),
-			Exceptions: w.exceptions.Load(), TxBytes: w.txBytes.Load(),
+// Event is something the master did or saw, for the UI (Server.Subscribe).
+type Event struct {
+	Kind       EventKind
+	Time       time.Time
+	Worker     int // worker number; 0 for events about the whole server
+	PID        int // the worker process concerned
+	Generation int // reload generation of the worker (or of the reload)
+	Reason     string
+	Mode       ReloadMode    // reload events
+	ExitCode   int           // EventDied: the exit status; -1 when a signal killed it
+	Signal     int           // EventDied: the signal that killed it; 0 for none
+	Delay      time.Duration // EventBackoff
+	Request    *RequestEvent // EventRequest, EventHarakiri
+	// Dropped is how many events this subscriber lost just before this
+	// one because it fell more than MaxEventBacklog events behind.
+	Dropped int
+}
+
+// MaxEventBacklog is how many events a subscriber may have waiting; past
+// that, new events are dropped (and counted in the next Event.Dropped)
+// rather than slowing the server down.
+const MaxEventBacklog = 16384
+
+// Subscribe calls fn with every event of the given kinds (of every kind
+// when none is given), in order, from a goroutine of the subscription's
+// own, until cancel is called. It may be called before Start. A slow fn
+// never slows the server: events past MaxEventBacklog are dropped.
+//
+// EventRequest costs an allocation per request while someone subscribes
+// to it, and nothing otherwise (nor with Config.DisableAccounting, which
+// turns it off).
+func (s *Server) Subscribe(fn func(Event), kinds ...EventKind) (cancel func()) {
+	sub := &subscriber{fn: fn, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	if len(kinds) == 0 {
+		sub.mask = ^uint64(0)
+	}
+	for _, k := range kinds {
+		sub.mask |= 1 << uint(k)
+	}
+	s.events.add(sub)
+	go sub.run()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.events.remove(sub)
+			close(sub.done)
+		})
+	}
+}
+
+// eventHub fans events out to the subscribers. The list is copied on
+// write, so emitting takes no lock but each subscriber's own.
+type eventHub struct {
+	mu       sync.Mutex
+	subs     atomic.Pointer[[]*subscriber]
+	requests atomic.Int32 // subscribers that want EventRequest
+}
+
+func (h *eventHub) add(sub *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var old []*subscriber
+	if p := h.subs.Load(); p != nil {
+		old = *p
+	}
+	next := append(append([]*subscriber(nil), old...), sub)
+	h.subs.Store(&next)
+	if sub.wants(EventRequest) {
+		h.requests.Add(1)
+	}
+}
+
+func (h *eventHub) remove(sub *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := h.subs.Load()
+	if p == nil {
+		return
+	}
+	next := make([]*subscriber, 0, len(*p))
+	for _, o := range *p {
+		if o != sub {
+			next = append(next, o)
 		}
+	}
+	h.subs.Store(&next)
+	if sub.wants(EventRequest) {
+		h.requests.Add(-1)
+	}
+}
+
+// wantsRequests reports whether anyone subscribed to EventRequest.
+func (h *eventHub) wantsRequests() bool { return h.requests.Load() > 0 }
+
+func (h *eventHub) emit(e Event) {
+	p := h.subs.Load()
+	if p == nil {
+		return
+	}
+	for _, sub := range *p {
+		if sub.wants(e.Kind) {
+			sub.push(e)
+		}
+	}
+}
+
+// emit stamps e with the time and sends it to the subscribers.
+func (s *Server) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	s.events.emit(e)
+}
+
+type subscriber struct {
+	fn      func(Event)
+	mask    uint64
+	mu      sync.Mutex
+	queue   []Event
+	dropped int
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func (sub *subscriber) wants(k EventKind) bool { return sub.mask&(1<<uint(k)) != 0 }
+
+func (sub *subscriber) push(e Event) {
+	sub.mu.Lock()
+	if len(sub.queue) >= MaxEventBacklog {
+		sub.dropped++
+		sub.mu.Unlock()
+		return
+	}
+	e.Dropped, sub.dropped = sub.dropped, 0
+	sub.queue = append(sub.queue, e)
+	sub.mu.Unlock()
+	select {
+	case sub.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (sub *subscriber) run() {
+	var batch []Event
+	for {
 		select {
-		case <-w.ready:
-			wi.AppLoaded = w.readyInfo.App >= 0
-		default:
+		case <-sub.done:
+			return
+		case <-sub.wake:
 		}
-		for _, c := range w.cores {
-			ci := CoreInfo{ID: c.id, Requests: c.requests.Load()}
-			if ns := c.busySince.Load(); ns != 0 {
-				ci.BusySince = time.Unix(0, ns)
-				ci.Method, ci.URI = c.currentRequest()
+		sub.mu.Lock()
+		batch, sub.queue = sub.queue, batch[:0]
+		sub.mu.Unlock()
+		for i := range batch {
+			select {
+			case <-sub.done:
+				return
+			default:
 			}
-			wi.Cores = append(wi.Cores, ci)
-		}
-		out = append(out, wi)
-	}
-	sortWorkers(out)
-	return out
-}
-
-func sortWorkers(ws []WorkerInfo) {
-	for i := 1; i < len(ws); i++ {
-		for j := i; j > 0 && (ws[j].ID < ws[j-1].ID || ws[j].ID == ws[j-1].ID && ws[j].Generation < ws[j-1].Generation); j-- {
-			ws[j], ws[j-1] = ws[j-1], ws[j]
+			sub.fn(batch[i])
+			batch[i] = Event{}
 		}
 	}
 }
-
-// Queue returns the number of idle cores and of requests waiting for one
-// (the listen queue).
-func (s *Server) Queue() (idleCores, waiting int) { return s.pool.stats() }

@@ -64,10 +64,43 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	c.Master = ini.Bool("master")
 	c.Vacuum = ini.Bool("vacuum")
 	c.Pidfile = str("pidfile")
+	c.Pidfile2 = str("pidfile2")
+	c.Imports = ini.All("import")
 	c.DisableLogging = ini.Bool("disable-logging")
-	c.LogTo = str("daemonize")
-	if v := str("logto"); v != "" {
-		c.LogTo = v
+	c.LogFormat = str("log-format")
+	// daemonize2 and logto2 differ from daemonize and logto in when uWSGI
+	// opens the file (after dropping privileges, which never happens here).
+	for _, key := range []string{"daemonize", "daemonize2", "logto", "logto2"} {
+		if v := str(key); v != "" {
+			c.LogTo = v
+		}
+	}
+	c.Log4xx = ini.Bool("log-4xx")
+	c.Log5xx = ini.Bool("log-5xx")
+	c.LogXForwardedFor = ini.Bool("log-x-forwarded-for")
+	c.ExitOnReload = ini.Bool("exit-on-reload")
+	c.Unenv = ini.All("unenv")
+	c.PyArgv = str("pyargv")
+	c.StaticSkipExt = ini.All("static-skip-ext")
+	for _, dir := range ini.All("check-static") {
+		// check-static DIR serves DIR/PATH_INFO when that file exists.
+		c.StaticMaps = append(c.StaticMaps, StaticMap{Mount: "/", Dir: dir, Full: true})
+	}
+	slow, err := ini.Int("log-slow", 0)
+	if err != nil {
+		return c, err
+	}
+	c.LogSlow = time.Duration(slow) * time.Millisecond
+	if c.LogBig, err = ini.Size("log-big", 0); err != nil {
+		return c, err
+	}
+	if o, ok := ini.Lookup("optimize"); ok {
+		if c.Optimize, err = ini.Int("optimize", 0); err != nil {
+			return c, err
+		}
+		if c.Optimize < 0 || c.Optimize > 2 {
+			return c, optionError(o, "want 0, 1 (-O) or 2 (-OO)")
+		}
 	}
 	if c.Processes, err = ini.Int("processes", 1); err != nil {
 		return c, err
@@ -105,22 +138,43 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	if c.SocketTimeout, err = secs("socket-timeout", DefaultSocketTimeout); err != nil {
 		return c, err
 	}
+	if c.ReloadMercy, err = secs("reload-mercy", 0); err != nil {
+		return c, err
+	}
+	if err := supervisionFromINI(ini, &c, fail); err != nil {
+		return c, err
+	}
 	for _, o := range ini.Options {
-		if o.Key != "static-map" {
+		if o.Key != "static-map" && o.Key != "static-map2" {
 			continue
 		}
 		mount, dir, ok := strings.Cut(o.Value, "=")
 		if !ok || !strings.HasPrefix(mount, "/") || dir == "" {
-			return c, optionError(o, "want /mountpoint=/directory, e.g. static-map = /static=%dstatic")
+			return c, optionError(o, "want /mountpoint=/directory, e.g. "+o.Key+" = /static=%dstatic")
 		}
-		c.StaticMaps = append(c.StaticMaps, StaticMap{Mount: mount, Dir: dir})
+		c.StaticMaps = append(c.StaticMaps, StaticMap{Mount: mount, Dir: dir, Full: o.Key == "static-map2"})
+	}
+	c.StaticIndex = ini.All("static-index")
+	if c.LimitPost, err = ini.Size("limit-post", 0); err != nil {
+		return c, err
 	}
 	for _, key := range []string{"processes", "threads"} {
 		if n, _ := ini.Int(key, 1); n < 1 {
 			return c, fail(key, "%d: want 1 or more", n)
 		}
 	}
-	if c.Module == "" && c.WSGIFile == "" {
+	for _, o := range ini.Options {
+		if o.Key != "mount" {
+			continue
+		}
+		mp, app, ok := strings.Cut(o.Value, "=")
+		if !ok || app == "" || mp != "" && !strings.HasPrefix(mp, "/") {
+			return c, optionError(o, "want /mountpoint=app.py (or =package.module:callable)")
+		}
+		c.Mounts = append(c.Mounts, Mount{Mountpoint: mp, App: app})
+	}
+	c.ManageScriptName = ini.Bool("manage-script-name")
+	if c.Module == "" && c.WSGIFile == "" && len(c.Mounts) == 0 {
 		return c, fmt.Errorf("no app configured: set module = pkg.mod:callable (or wsgi) or wsgi-file = path/to/app.py")
 	}
 	for _, o := range ini.Options {
@@ -142,39 +196,26 @@ func optionError(o uwsgiini.Option, msg string) error {
 }
 
 // pendingOptions are uWSGI options uwsgiini knows that this engine does not
-// act on yet (supervision, stats, routing); each maps to what happens
-// instead.
+// act on yet; each maps to what happens instead.
 var pendingOptions = map[string]string{
-	"harakiri":             "no request time limit is enforced",
-	"max-requests":         "workers are not recycled after N requests",
-	"max-requests-delta":   "workers are not recycled after N requests",
-	"reload-on-rss":        "workers are not recycled on memory use",
-	"reload-on-as":         "workers are not recycled on memory use",
-	"evil-reload-on-rss":   "workers are not recycled on memory use",
-	"evil-reload-on-as":    "workers are not recycled on memory use",
-	"max-worker-lifetime":  "workers are not recycled by age",
-	"limit-as":             "no address-space limit is set",
-	"stats":                "no stats server is started",
-	"stats-http":           "no stats server is started",
-	"memory-report":        "request lines carry no memory report",
-	"touch-reload":         "the file is not watched (send SIGHUP to reload)",
-	"touch-chain-reload":   "the file is not watched (send SIGHUP to reload)",
-	"touch-workers-reload": "the file is not watched (send SIGHUP to reload)",
-	"fs-reload":            "the path is not watched (send SIGHUP to reload)",
-	"py-autoreload":        "modules are not watched (send SIGHUP to reload)",
-	"master-fifo":          "no master FIFO is created",
-	"cheaper":              "all processes run all the time",
-	"mount":                "only the default app (mountpoint '') is served",
-	"manage-script-name":   "SCRIPT_NAME is passed as the frontend sends it",
-	"log-format":           "request lines use uWSGI's default format",
-	"limit-post":           "request bodies are not size-limited",
-	"import":               "the modules are not imported at startup",
-	"http-keepalive":       "http sockets always keep connections alive",
-	"pidfile2":             "write the pid with pidfile",
-	"static-map2":          "use static-map",
-	"static-index":         "directories under static-map fall through to the app",
-	"die-on-term":          "SIGTERM always stops the server",
+	"harakiri-verbose": "the harakiri report names the requests but adds no process details",
+	"log-date":         "log lines carry no date prefix (the workers write to the log directly)",
+	"log-reopen":       "the log file is not reopened on reload",
+	"http-timeout":     "http sockets time out after socket-timeout (there is no separate router process)",
 }
+
+// handledOptions are options this engine acts on that uwsgiini does not
+// list as supported (so it warns about them): Handles lets a command drop
+// those warnings. max-requests-delta is uWSGI 2.0.22's (2.0.21 ignores it).
+var handledOptions = map[string]bool{
+	"cheaper-overload":   true,
+	"stats-no-cores":     true,
+	"max-requests-delta": true,
+}
+
+// Handles reports whether the engine acts on option key although package
+// uwsgiini warns that it is not supported.
+func Handles(key string) bool { return handledOptions[key] }
 
 // Pending lists, as warnings with file and line, the options in ini that
 // this engine accepts but does not act on yet.

@@ -134,9 +134,9 @@ func TestWorkerDeathRespawn(t *testing.T) {
 	if w.Respawns != 1 || w.SlotReqs != 2 {
 		t.Errorf("counters after respawn: %+v", w)
 	}
-	// A worker dying in the middle of a request: the client gets a 500.
+	// A worker dying in the middle of a request: the client gets a 502.
 	resp, _ := get(t, base+"/die")
-	if resp.StatusCode != 500 {
+	if resp.StatusCode != 502 {
 		t.Errorf("worker died mid-request: %d", resp.StatusCode)
 	}
 	waitLog(t, log, "died :( trying respawn ...")
@@ -412,7 +412,7 @@ func TestRecycleAndSignalWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLog(t, log, "Respawned uWSGI worker 2 (new pid: ")
-	waitLog(t, log, "worker 2 buried after")
+	waitLog(t, log, fmt.Sprintf("worker 2 killed successfully (pid: %d)", first[1].PID))
 	ws := s.Workers()
 	if len(ws) != 2 || ws[0].PID != first[0].PID || ws[1].PID == first[1].PID || ws[1].Respawns != 1 {
 		t.Errorf("after recycling worker 2: %+v (before %+v)", ws, first)

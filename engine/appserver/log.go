@@ -60,6 +60,12 @@ func (l *logWriter) flushLocked() {
 // ctimeLayout is C's ctime() without its newline, as uWSGI prints dates.
 const ctimeLayout = "Mon Jan _2 15:04:05 2006"
 
+// verbose logs a line with uWSGI's uwsgi_log_verbose prefix: the date, then
+// " - ".
+func (s *Server) verbose(format string, args ...any) {
+	s.log.printf("%s - "+format, append([]any{s.now().Format(ctimeLayout)}, args...)...)
+}
+
 // requestLog is one finished request, as uWSGI's request log line shows it
 // (core/logging.c uwsgi_logit_simple).
 type requestLog struct {
@@ -83,6 +89,13 @@ type requestLog struct {
 	headerBytes int
 	switches    uint32
 	core        int
+	memReport   bool   // memory-report: prefix the worker's memory use
+	vsz, rss    uint64 // bytes
+
+	// For log-format only.
+	env           []byte // the request's environ, wire form
+	wid           int
+	contentLength int64
 }
 
 // request writes a request log line:
@@ -91,6 +104,17 @@ type requestLog struct {
 func (l *logWriter) request(r *requestLog) {
 	l.mu.Lock()
 	b := l.pending
+	if r.memReport {
+		b = append(b, "{address space usage: "...)
+		b = strconv.AppendUint(b, r.vsz, 10)
+		b = append(b, " bytes/"...)
+		b = strconv.AppendUint(b, r.vsz>>20, 10)
+		b = append(b, "MB} {rss usage: "...)
+		b = strconv.AppendUint(b, r.rss, 10)
+		b = append(b, " bytes/"...)
+		b = strconv.AppendUint(b, r.rss>>20, 10)
+		b = append(b, "MB} "...)
+	}
 	b = append(b, "[pid: "...)
 	b = strconv.AppendInt(b, int64(r.pid), 10)
 	b = append(b, "|app: "...)
@@ -133,11 +157,17 @@ func (l *logWriter) request(r *requestLog) {
 	b = strconv.AppendInt(b, int64(r.core), 10)
 	b = append(b, ")\n"...)
 	l.pending = b
-	if len(b) >= requestLogBatch {
+	l.schedule()
+	l.mu.Unlock()
+}
+
+// schedule writes the waiting request lines now if there are many, else
+// soon. Call with l.mu held.
+func (l *logWriter) schedule() {
+	if len(l.pending) >= requestLogBatch {
 		l.flushLocked()
 	} else if !l.scheduled {
 		l.scheduled = true
 		time.AfterFunc(requestLogDelay, l.flush)
 	}
-	l.mu.Unlock()
 }

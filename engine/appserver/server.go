@@ -2,23 +2,19 @@ package appserver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/wsgideck/wsgideck/assets"
-	"github.com/wsgideck/wsgideck/engine/environ"
+	"github.com/wsgideck/wsgideck/engine/metrics"
+	"github.com/wsgideck/wsgideck/engine/stats"
 	"github.com/wsgideck/wsgideck/engine/workerproto"
 )
 
@@ -47,8 +43,15 @@ type Server struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// OnRequest, when set, is called after every request (from the
-	// request's goroutine: keep it quick).
+	// request's goroutine: keep it quick). Config.DisableAccounting turns
+	// it off.
 	OnRequest func(RequestEvent)
+	// ReloadConfig, when set, gives the configuration for the graceful and
+	// brutal reloads the engine starts by itself (master-fifo r and R,
+	// touch-reload, fs-reload, py-autoreload), the way uWSGI re-reads its
+	// configuration when it reloads. Nil keeps the running configuration;
+	// an error is logged and the running configuration kept.
+	ReloadConfig func() (*Config, error)
 
 	cfgMu  sync.Mutex
 	config *Config // the running configuration (with defaults)
@@ -64,15 +67,28 @@ type Server struct {
 
 	listeners []*listener
 	pool      pool
+	events    eventHub
 
-	mu      sync.Mutex
-	slots   []*slot
-	gen     int
-	workers map[*worker]struct{} // live processes, retiring ones included
+	recorder    *metrics.Recorder // nil with DisableAccounting
+	sampler     *metrics.Sampler
+	stopSampler context.CancelFunc
+	statsLn     net.Listener
+	statsSrv    *stats.Server
+	fifo        *masterFIFO
 
-	lastAppError string
+	mu            sync.Mutex
+	slots         []*slot
+	gen           int
+	seq           uint64
+	workers       map[*worker]struct{} // live processes, retiring ones included
+	reload        *ReloadProgress      // the reload in progress
+	chain         *chainRun            // the chain reload in progress
+	appError      string               // the newest worker's app load error
+	autoreloadGen int                  // the generation py-autoreload last reloaded
+	cheaper       cheaperState
 
-	totalReqs atomic.Uint64
+	totalReqs    atomic.Uint64
+	redispatched atomic.Uint64 // requests handed to another core because theirs was gone
 
 	connMu   sync.Mutex
 	conns    map[*clientConn]struct{}
@@ -126,57 +142,82 @@ func (s *Server) Start() error {
 	if exe, err := os.Executable(); err == nil {
 		s.log.printf("detected binary path: %s", exe)
 	}
-	if max := somaxconn(); max > 0 && cfg.Listen > max {
+	fail := func(err error) error {
+		s.closeListeners(true)
+		if s.statsLn != nil {
+			s.statsLn.Close()
+		}
+		s.cleanupScript()
 		s.closeLog()
-		return fmt.Errorf("Listen queue size is greater than the system max net.core.somaxconn (%d).", max)
+		return err
+	}
+	if max := somaxconn(); max > 0 && cfg.Listen > max {
+		return fail(fmt.Errorf("Listen queue size is greater than the system max net.core.somaxconn (%d).", max))
 	}
 	python, err := s.findPython(&cfg)
 	if err != nil {
-		s.closeLog()
-		return err
+		return fail(err)
 	}
 	s.python = python
 	if err := s.writeWorkerScript(); err != nil {
-		s.closeLog()
-		return err
+		return fail(err)
 	}
 	for i, sock := range cfg.Sockets {
 		l, err := bindSocket(sock, i, cfg.Listen, cfg.ChmodSocket)
 		if err != nil {
-			s.closeListeners(true)
-			s.cleanupScript()
-			s.closeLog()
-			return err
+			return fail(err)
 		}
 		s.listeners = append(s.listeners, l)
 		s.log.printf("uwsgi socket %d bound to %s address %s fd %d", i, l.kind, l.addr, l.fd)
 	}
-	if cfg.Pidfile != "" {
-		if err := os.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(s.pid)+"\n"), 0o644); err != nil {
-			s.closeListeners(true)
-			s.cleanupScript()
-			s.closeLog()
-			return fmt.Errorf("pidfile %s: %w", cfg.Pidfile, err)
+	if cfg.Stats != "" {
+		// Bound now so a taken address fails the start; served once the
+		// workers run, which is when uWSGI logs its line.
+		ln, err := stats.Listen(cfg.Stats)
+		if err != nil {
+			return fail(err)
 		}
+		s.statsLn = ln
+	}
+	for _, p := range cfg.pidfiles() {
+		if err := os.WriteFile(p.path, []byte(strconv.Itoa(s.pid)+"\n"), 0o644); err != nil {
+			cfg.removePidfiles()
+			return fail(fmt.Errorf("%s %s: %w", p.option, p.path, err))
+		}
+	}
+	if len(cfg.MasterFIFO) > 0 {
+		f, err := newMasterFIFO(s, cfg.MasterFIFO)
+		if err != nil {
+			cfg.removePidfiles()
+			return fail(err)
+		}
+		s.fifo = f
 	}
 	s.log.printf("your server socket listen backlog is limited to %d connections", cfg.Listen)
 	s.log.printf("your mercy for graceful operations on workers is %d seconds", int(cfg.WorkerReloadMercy/time.Second))
+	if cfg.LimitAS > 0 {
+		s.log.printf("limiting address space of processes...")
+		s.log.printf("your process address space limit is %d bytes (%d MB)", cfg.LimitAS, cfg.LimitAS>>20)
+	}
 	s.log.printf("*** Operational MODE: %s ***", operationalMode(&cfg))
 	s.log.printf("spawned uWSGI master process (pid: %d)", s.pid)
 
+	if !cfg.DisableAccounting {
+		s.recorder = &metrics.Recorder{}
+	}
 	s.mu.Lock()
 	for i := 1; i <= cfg.Processes; i++ {
 		sl := &slot{id: i}
 		s.slots = append(s.slots, sl)
-		w, err := s.spawnWorker(sl, &cfg, 0)
-		if err != nil {
+		if cfg.cheaperMode() && i > cfg.CheaperInitial {
+			sl.cheap = true
+			continue
+		}
+		if _, err := s.startWorker(sl, &cfg, 0, false, "start"); err != nil {
 			s.mu.Unlock()
 			s.abortStart()
 			return err
 		}
-		sl.current = w
-		s.workers[w] = struct{}{}
-		s.log.printf("spawned uWSGI worker %d (pid: %d, cores: %d)", i, w.pid, cfg.Threads)
 	}
 	workers := s.currentWorkers()
 	s.mu.Unlock()
@@ -194,7 +235,20 @@ func (s *Server) Start() error {
 	for _, l := range s.listeners {
 		s.startAcceptors(l, &cfg)
 	}
+	s.startSampler()
+	if s.statsLn != nil {
+		s.statsSrv = &stats.Server{
+			Addr: cfg.Stats, HTTP: cfg.StatsHTTP, Timeout: cfg.SocketTimeout,
+			Format:   stats.Format{Minified: cfg.StatsMinified, NoCores: cfg.StatsNoCores},
+			Snapshot: s.statsSnapshot, Logf: s.log.printf,
+		}
+		go s.statsSrv.Serve(s.statsLn)
+	}
+	if s.fifo != nil {
+		s.fifo.start()
+	}
 	go s.watchdog()
+	go s.supervise()
 	s.started.Store(true)
 	return nil
 }
@@ -235,6 +289,45 @@ func (s *Server) startAcceptors(l *listener, cfg *Config) {
 	}
 }
 
+// startSampler starts the metrics sampler over the worker slots.
+func (s *Server) startSampler() {
+	s.sampler = &metrics.Sampler{
+		Recorder: s.recorder,
+		Now:      s.Now,
+		Targets:  s.metricsTargets,
+		Gauges: func() metrics.Gauges {
+			_, waiting := s.pool.stats()
+			return metrics.Gauges{ListenQueue: waiting + s.kernelBacklog()}
+		},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSampler = cancel
+	go s.sampler.Run(ctx)
+}
+
+// metricsTargets lists every worker slot with its serving process.
+func (s *Server) metricsTargets() []metrics.Target {
+	cfg := s.cfg()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byslot := map[*slot][]*worker{}
+	for w := range s.workers {
+		byslot[w.slot] = append(byslot[w.slot], w)
+	}
+	out := make([]metrics.Target, 0, len(s.slots))
+	for _, sl := range s.slots {
+		t := metrics.Target{WorkerID: sl.id}
+		for _, w := range byslot[sl] {
+			t.InFlight += w.busyCores()
+		}
+		if w := servingWorker(sl, byslot[sl], cfg.NeedApp); w != nil {
+			t.PID = w.pid
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // abortStart undoes a Start that failed after spawning workers.
 func (s *Server) abortStart() {
 	s.stopping.Store(true)
@@ -250,131 +343,25 @@ func (s *Server) abortStart() {
 	}
 	s.pool.close()
 	s.closeListeners(true)
-	if s.cfg().Pidfile != "" {
-		os.Remove(s.cfg().Pidfile)
+	if s.statsLn != nil {
+		s.statsLn.Close()
 	}
+	if s.fifo != nil {
+		s.fifo.close()
+	}
+	s.cfg().removePidfiles()
 	s.cleanupScript()
 	s.closeLog()
 	close(s.done)
 }
 
-func (s *Server) openLog(cfg *Config) error {
-	out := s.Log
-	if cfg.LogTo != "" {
-		f, err := os.OpenFile(cfg.LogTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("logto %s: %w", cfg.LogTo, err)
-		}
-		s.logFile = f
-		out = f
-	}
-	if out == nil {
-		out = os.Stderr
-	}
-	s.logOut = out
-	s.log = &logWriter{w: out}
-	return nil
-}
-
-func (s *Server) closeLog() {
-	s.log.flush()
-	if s.logFile != nil {
-		s.logFile.Close()
-	}
-}
-
-// findPython picks the worker interpreter: Config.Python, else home's (or
-// the virtualenv's) bin/python, else python3 on PATH.
-func (s *Server) findPython(cfg *Config) (string, error) {
-	if cfg.Python != "" {
-		p, err := exec.LookPath(cfg.Python)
-		if err != nil {
-			return "", fmt.Errorf("python %s: %w", cfg.Python, err)
-		}
-		return p, nil
-	}
-	if cfg.Home != "" {
-		for _, name := range []string{"python3", "python"} {
-			p := filepath.Join(cfg.Home, "bin", name)
-			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-				return p, nil
-			}
-		}
-		return "", fmt.Errorf("home/virtualenv %s has no bin/python3: create it with `python3 -m venv %s` or fix the path", cfg.Home, cfg.Home)
-	}
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		return "", errors.New("no python3 on PATH: install Python 3, or set --python PATH or home/virtualenv")
-	}
-	return p, nil
-}
-
-// writeWorkerScript puts the embedded worker program where the interpreter
-// can run it: a per-user cache file named by its hash (written once,
-// atomically), or a private temp dir when there is no cache dir.
-func (s *Server) writeWorkerScript() error {
-	sum := sha256.Sum256(assets.WorkerPy)
-	name := "worker-" + hex.EncodeToString(sum[:8]) + ".py"
-	if dir, err := os.UserCacheDir(); err == nil {
-		dir = filepath.Join(dir, "wsgideck")
-		path := filepath.Join(dir, name)
-		if b, err := os.ReadFile(path); err == nil && string(b) == string(assets.WorkerPy) {
-			s.workerScript = path
-			return nil
-		}
-		if os.MkdirAll(dir, 0o755) == nil {
-			if tmp, err := os.CreateTemp(dir, name+".*"); err == nil {
-				_, werr := tmp.Write(assets.WorkerPy)
-				cerr := tmp.Close()
-				if werr == nil && cerr == nil && os.Rename(tmp.Name(), path) == nil {
-					s.workerScript = path
-					return nil
-				}
-				os.Remove(tmp.Name())
-			}
-		}
-	}
-	dir, err := os.MkdirTemp("", "wsgideck-worker-")
-	if err != nil {
-		return fmt.Errorf("cannot write the worker program: %w", err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, assets.WorkerPy, 0o644); err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("cannot write the worker program: %w", err)
-	}
-	s.workerDir, s.workerScript = dir, path
-	return nil
-}
-
-func (s *Server) cleanupScript() {
-	if s.workerDir != "" {
-		os.RemoveAll(s.workerDir)
-	}
-}
-
-// Addrs returns the bound addresses, in config order ("127.0.0.1:8000",
-// or the unix socket path), with the real port for ":0".
-func (s *Server) Addrs() []string {
-	out := make([]string, len(s.listeners))
-	for i, l := range s.listeners {
-		out[i] = l.addr
-	}
-	return out
-}
-
-// PID is the master's process id.
-func (s *Server) PID() int { return s.pid }
-
 // currentWorkers lists the slots' current workers. Call with s.mu held.
 func (s *Server) currentWorkers() []*worker {
 	var out []*worker
 	for _, sl := range s.slots {
-		sl.mu.Lock()
 		if sl.current != nil {
 			out = append(out, sl.current)
 		}
-		sl.mu.Unlock()
 	}
 	return out
 }
@@ -388,241 +375,12 @@ func (s *Server) allWorkers() []*worker {
 	return out
 }
 
-// workerReady runs when a worker's first core reported READY: a worker
-// started by a reload replaces the old worker of its slot only now, so the
-// app is never without ready workers.
-func (s *Server) workerReady(w *worker) {
-	if info := w.readyInfo; info.App < 0 && info.Error != "" {
-		// Each worker prints its traceback; the reason, named plainly, is
-		// logged once per distinct failure.
-		s.mu.Lock()
-		fresh := info.Error != s.lastAppError
-		s.lastAppError = info.Error
-		s.mu.Unlock()
-		if fresh {
-			s.log.printf("*** %s ***", appError(s.cfg(), info))
-		}
-	}
-	s.mu.Lock()
-	var old []*worker
-	for o := range s.workers {
-		if o.slot == w.slot && o != w && o.gen < w.gen && !o.retiring.Load() {
-			old = append(old, o)
-		}
-	}
-	s.mu.Unlock()
-	for _, o := range old {
-		s.retireWithMercy(o)
-	}
-}
-
-// retireWithMercy retires w and kills it if it is still alive after
-// worker-reload-mercy.
-func (s *Server) retireWithMercy(w *worker) {
-	w.retire()
-	mercy := s.cfg().WorkerReloadMercy
-	go func() {
-		t := time.NewTimer(mercy)
-		defer t.Stop()
-		select {
-		case <-w.exited:
-		case <-t.C:
-			s.log.printf("%s - worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", s.now().Format(ctimeLayout), w.slot.id, w.pid)
-			w.kill(syscall.SIGKILL)
-		}
-	}()
-}
-
-// workerExited runs when a worker process has been reaped.
-func (s *Server) workerExited(w *worker) {
-	s.pool.removeWorker(w)
-	s.mu.Lock()
-	delete(s.workers, w)
-	s.mu.Unlock()
-	if w.retiring.Load() || s.stopping.Load() {
-		since := w.retireAt
-		if since.IsZero() {
-			since = w.born
-		}
-		s.log.printf("worker %d buried after %d seconds", w.slot.id, int(s.now().Sub(since).Seconds()))
-		return
-	}
-	w.slot.mu.Lock()
-	current := w.slot.current == w
-	w.slot.mu.Unlock()
-	if !current || (!s.started.Load() && s.cfg().NeedApp) {
-		// Start is deciding on need-app: no respawn, it will give up.
-		return
-	}
-	if w.exitCode() == NoAppExitCode {
-		s.log.printf("OOPS ! failed loading app in worker %d (pid %d) :( trying again...", w.slot.id, w.pid)
-	} else {
-		s.log.printf("DAMN ! worker %d (pid: %d) %s :( trying respawn ...", w.slot.id, w.pid, w.exitDescription())
-	}
-	delay := time.Duration(0)
-	if s.now().Sub(w.born) < time.Second {
-		s.log.printf("worker respawning too fast !!! i have to sleep a bit (2 seconds)...")
-		delay = 2 * time.Second
-	}
-	time.AfterFunc(delay, func() { s.respawn(w.slot, w) })
-}
-
-// respawn puts a new worker in sl, replacing dead.
-func (s *Server) respawn(sl *slot, dead *worker) {
-	if s.stopping.Load() {
-		return
-	}
-	cfg := s.cfg()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sl.mu.Lock()
-	if sl.current != dead {
-		sl.mu.Unlock()
-		return
-	}
-	sl.mu.Unlock()
-	w, err := s.spawnWorker(sl, cfg, dead.gen)
-	if err != nil {
-		s.log.printf("cannot respawn worker %d: %v", sl.id, err)
-		// Try again later rather than leave the slot empty.
-		time.AfterFunc(2*time.Second, func() { s.respawn(sl, dead) })
-		return
-	}
-	sl.mu.Lock()
-	sl.current = w
-	sl.mu.Unlock()
-	sl.respawns.Add(1)
-	s.workers[w] = struct{}{}
-	s.log.printf("Respawned uWSGI worker %d (new pid: %d)", sl.id, w.pid)
-}
-
-// Reload replaces every worker gracefully, as uWSGI's SIGHUP does: new
-// workers start (with cfg's app settings when cfg is not nil), and each old
-// worker stops taking requests once its replacement is ready, finishes what
-// it is doing and exits. The sockets stay open throughout.
-func (s *Server) Reload(cfg *Config) error {
-	if s.stopping.Load() {
-		return errors.New("the server is stopping")
-	}
-	s.cfgMu.Lock()
-	next := *s.config
-	if cfg != nil {
-		c := cfg.withDefaults()
-		if err := c.Validate(); err != nil {
-			s.cfgMu.Unlock()
-			return err
-		}
-		if !sameSockets(c.Sockets, next.Sockets) {
-			s.log.printf("reload: socket changes need a restart; keeping the sockets already bound")
-		}
-		c.Sockets, c.Listen, c.LogTo, c.Pidfile = next.Sockets, next.Listen, next.LogTo, next.Pidfile
-		next = c
-	}
-	s.config = &next
-	s.cfgMu.Unlock()
-
-	s.log.printf("...gracefully killing workers...")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gen++
-	var retireNow []*worker
-	for i := len(s.slots); i < next.Processes; i++ {
-		s.slots = append(s.slots, &slot{id: i + 1})
-	}
-	for i, sl := range s.slots {
-		sl.mu.Lock()
-		old := sl.current
-		sl.mu.Unlock()
-		if i >= next.Processes {
-			// The reload lowered processes: this slot goes away.
-			if old != nil {
-				retireNow = append(retireNow, old)
-			}
-			sl.mu.Lock()
-			sl.current = nil
-			sl.mu.Unlock()
-			continue
-		}
-		w, err := s.spawnWorker(sl, &next, s.gen)
-		if err != nil {
-			s.log.printf("reload: cannot spawn worker %d: %v (keeping the old one)", sl.id, err)
-			continue
-		}
-		sl.mu.Lock()
-		sl.current = w
-		sl.mu.Unlock()
-		s.workers[w] = struct{}{}
-		s.log.printf("spawned uWSGI worker %d (pid: %d, cores: %d)", sl.id, w.pid, next.Threads)
-	}
-	s.slots = s.slots[:next.Processes]
-	for _, w := range retireNow {
-		go s.retireWithMercy(w)
-	}
-	for _, l := range s.listeners {
-		s.startAcceptors(l, &next)
-	}
-	return nil
-}
-
-// RecycleWorker replaces worker id (1-based) the way Reload replaces all of
-// them: a new process starts, and the old one stops taking requests once
-// the new one is ready, finishes what it is doing and exits. It is the hook
-// for recycling policies (max-requests, reload-on-rss, chain reloads).
-func (s *Server) RecycleWorker(id int) error {
-	if s.stopping.Load() {
-		return errors.New("the server is stopping")
-	}
-	cfg := s.cfg()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// slotByID returns worker slot id. Call with s.mu held.
+func (s *Server) slotByID(id int) (*slot, error) {
 	if id < 1 || id > len(s.slots) {
-		return fmt.Errorf("no worker %d (there are %d)", id, len(s.slots))
+		return nil, fmt.Errorf("no worker %d (there are %d)", id, len(s.slots))
 	}
-	sl := s.slots[id-1]
-	s.gen++
-	w, err := s.spawnWorker(sl, cfg, s.gen)
-	if err != nil {
-		return err
-	}
-	sl.mu.Lock()
-	sl.current = w
-	sl.mu.Unlock()
-	sl.respawns.Add(1)
-	s.workers[w] = struct{}{}
-	s.log.printf("Respawned uWSGI worker %d (new pid: %d)", sl.id, w.pid)
-	return nil
-}
-
-// SignalWorker sends sig to worker id's current process. A worker that
-// dies of it is respawned like any dead worker (harakiri sends SIGKILL).
-func (s *Server) SignalWorker(id int, sig syscall.Signal) error {
-	s.mu.Lock()
-	if id < 1 || id > len(s.slots) {
-		s.mu.Unlock()
-		return fmt.Errorf("no worker %d (there are %d)", id, len(s.slots))
-	}
-	sl := s.slots[id-1]
-	s.mu.Unlock()
-	sl.mu.Lock()
-	w := sl.current
-	sl.mu.Unlock()
-	if w == nil || w.dead.Load() {
-		return fmt.Errorf("worker %d is not running", id)
-	}
-	w.kill(sig)
-	return nil
-}
-
-func sameSockets(a, b []Socket) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Proto != b[i].Proto || a[i].Addr != b[i].Addr {
-			return false
-		}
-	}
-	return true
+	return s.slots[id-1], nil
 }
 
 // Stop shuts down gracefully: the sockets close, requests in flight finish
@@ -638,6 +396,9 @@ func (s *Server) Kill() {
 }
 
 func (s *Server) stop(brutal bool) {
+	if s.done == nil {
+		return // never started
+	}
 	s.stopOnce.Do(func() {
 		go s.shutdown(brutal)
 	})
@@ -646,13 +407,27 @@ func (s *Server) stop(brutal bool) {
 
 func (s *Server) shutdown(brutal bool) {
 	cfg := s.cfg()
+	how := "graceful"
+	if brutal {
+		how = "brutal"
+	}
+	s.emit(Event{Kind: EventStopping, Reason: how})
+	s.mu.Lock()
 	s.stopping.Store(true)
+	s.cancelChainLocked()
+	s.mu.Unlock()
 	if brutal {
 		s.log.printf("SIGINT/SIGTERM received...killing workers...")
 	} else {
 		s.log.printf("graceful shutdown triggered...")
 	}
 	s.closeListeners(false)
+	if s.statsSrv != nil {
+		s.statsSrv.Close()
+	}
+	if s.fifo != nil {
+		s.fifo.close()
+	}
 
 	// Idle keep-alive connections close now; busy ones after their request.
 	s.connMu.Lock()
@@ -660,20 +435,31 @@ func (s *Server) shutdown(brutal bool) {
 		c.shutdown(brutal)
 	}
 	s.connMu.Unlock()
-	mercy := time.NewTimer(cfg.WorkerReloadMercy)
-	defer mercy.Stop()
+	mercy := cfg.WorkerReloadMercy
+	if cfg.ReloadMercy > 0 {
+		mercy = cfg.ReloadMercy
+	}
+	deadline := time.NewTimer(mercy)
+	defer deadline.Stop()
+	noMercy := false
 	connsDone := make(chan struct{})
 	go func() { s.connWG.Wait(); close(connsDone) }()
 	if !brutal {
 		select {
 		case <-connsDone:
-		case <-mercy.C:
-			s.log.printf("%s - requests are taking too much time to finish...NO MERCY !!!", s.now().Format(ctimeLayout))
+		case <-deadline.C:
+			noMercy = true
+			s.verbose("requests are taking too much time to finish...NO MERCY !!!")
 		}
 	}
 
 	s.mu.Lock()
 	ws := s.allWorkers()
+	for _, w := range ws {
+		if w.why == "" {
+			w.why = whyStop
+		}
+	}
 	s.mu.Unlock()
 	for _, w := range ws {
 		w.retire()
@@ -682,13 +468,16 @@ func (s *Server) shutdown(brutal bool) {
 		}
 	}
 	for _, w := range ws {
+		if noMercy && !w.dead.Load() {
+			s.verbose("worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", w.slot.id, w.pid)
+			w.kill(syscall.SIGKILL)
+		}
 		select {
 		case <-w.exited:
-		case <-mercy.C:
-			s.log.printf("%s - worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", s.now().Format(ctimeLayout), w.slot.id, w.pid)
-			for _, w := range ws {
-				w.kill(syscall.SIGKILL)
-			}
+		case <-deadline.C:
+			noMercy = true
+			s.verbose("worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", w.slot.id, w.pid)
+			w.kill(syscall.SIGKILL)
 			<-w.exited
 		}
 	}
@@ -710,11 +499,16 @@ func (s *Server) shutdown(brutal bool) {
 			syscall.Close(l.fd)
 		}
 	}
+	if s.stopSampler != nil {
+		s.stopSampler()
+	}
 
 	s.log.printf("goodbye to uWSGI.")
 	if cfg.Vacuum {
-		if cfg.Pidfile != "" && os.Remove(cfg.Pidfile) == nil {
-			s.log.printf("VACUUM: pidfile removed.")
+		for _, p := range cfg.pidfiles() {
+			if os.Remove(p.path) == nil {
+				s.log.printf("VACUUM: %s removed.", p.option)
+			}
 		}
 		for _, l := range s.listeners {
 			if l.unixPath != "" && os.Remove(l.unixPath) == nil {
@@ -724,27 +518,8 @@ func (s *Server) shutdown(brutal bool) {
 	}
 	s.cleanupScript()
 	s.closeLog()
+	s.emit(Event{Kind: EventStopped, Reason: how})
 	close(s.done)
-}
-
-// closeListeners stops accepting. A blocking socket is shut down, which
-// wakes its acceptors; its descriptor is closed once they are gone
-// (closeNow: at once, when no acceptor ever ran).
-func (s *Server) closeListeners(closeNow bool) {
-	for _, l := range s.listeners {
-		if l.blocking {
-			syscall.Shutdown(l.fd, syscall.SHUT_RDWR)
-			if closeNow {
-				syscall.Close(l.fd)
-			}
-			continue
-		}
-		if ul, ok := l.ln.(*net.UnixListener); ok {
-			// Vacuum decides whether the socket file goes.
-			ul.SetUnlinkOnClose(false)
-		}
-		l.ln.Close()
-	}
 }
 
 // Wait blocks until the server has stopped.
@@ -755,185 +530,3 @@ func (s *Server) Wait() error {
 
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
-
-// acceptLoop accepts connections on l until it closes.
-func (s *Server) acceptLoop(l *listener) {
-	defer s.acceptWG.Done()
-	var delay time.Duration
-	for {
-		conn, err := l.ln.Accept()
-		if err != nil {
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// EMFILE and friends: back off like net/http does.
-			delay = min(max(delay*2, 5*time.Millisecond), time.Second)
-			s.log.printf("accept() on %s: %v; retrying in %v", l.addr, err, delay)
-			time.Sleep(delay)
-			continue
-		}
-		delay = 0
-		cc := &clientConn{Conn: conn, l: l}
-		if !s.trackConn(cc) {
-			conn.Close()
-			continue
-		}
-		switch l.sock.Proto {
-		case ProtoHTTP:
-			go s.serveHTTP(cc)
-		case ProtoFastCGI:
-			go s.serveFastCGI(cc)
-		default:
-			go s.serveUWSGI(cc)
-		}
-	}
-}
-
-func (s *Server) trackConn(c *clientConn) bool {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	if s.stopping.Load() {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	s.connWG.Add(1)
-	return true
-}
-
-func (s *Server) untrackConn(c *clientConn) {
-	c.Close()
-	s.connMu.Lock()
-	delete(s.conns, c)
-	s.connMu.Unlock()
-	s.connWG.Done()
-}
-
-// clientConn is a client connection with the state graceful shutdown needs:
-// an idle connection (between requests) can be closed at once.
-type clientConn struct {
-	net.Conn
-	raw     *rawConn // the same connection, when served with blocking calls
-	l       *listener
-	mu      sync.Mutex
-	idle    bool
-	closing bool
-}
-
-// enterIdle marks the connection as waiting for its next request; false
-// means the server is stopping and the connection should close.
-func (c *clientConn) enterIdle() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.idle = !c.closing
-	return !c.closing
-}
-
-// leaveIdle marks the start of a request; false means stop.
-func (c *clientConn) leaveIdle() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.idle = false
-	return !c.closing
-}
-
-func (c *clientConn) shutdown(brutal bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closing = true
-	if c.idle || brutal {
-		c.SetReadDeadline(time.Unix(1, 0))
-	}
-}
-
-// handle runs one request on a core and logs it. first is body data the
-// frontend already holds (it counts toward info.ContentLength).
-func (s *Server) handle(rq *request, resp responder) exchange {
-	start := s.now()
-	c, err := s.pool.get(context.Background())
-	if err != nil {
-		resp.fail(503)
-		x := exchange{status: 503, app: -1, refused: true}
-		s.logRequest(rq, nil, 0, &x, start)
-		return x
-	}
-	c.markBusy(start, &rq.info)
-	x := c.serve(&rq.env, &rq.info, rq.first, &rq.body, resp, rq.proto)
-	c.markIdle()
-	c.requests.Add(1)
-	w := c.w
-	if c.broken {
-		if x.workerErr != nil && !errors.Is(x.workerErr, errWorkerLost) && !w.dead.Load() {
-			// A channel out of step cannot be trusted again.
-			s.log.printf("worker %d (pid: %d) core %d: %v; killing the worker", w.slot.id, w.pid, c.id, x.workerErr)
-			w.kill(syscall.SIGKILL)
-		}
-	} else {
-		// The core goes back before the client gets the end of the
-		// response: the worker can start on the next request meanwhile.
-		s.pool.put(c)
-	}
-	finishExchange(&x, resp)
-	s.logRequest(rq, w, c.id, &x, start)
-	return x
-}
-
-func (s *Server) logRequest(rq *request, w *worker, core int, x *exchange, start time.Time) {
-	end := s.now()
-	total := s.totalReqs.Add(1)
-	pid, slotID := s.pid, 0
-	appReqs := int64(-1)
-	if w != nil {
-		pid, slotID = w.pid, w.slot.id
-		w.requests.Add(1)
-		w.txBytes.Add(x.bodyBytes)
-		if x.outcome == workerproto.OutcomeError || x.outcome == workerproto.OutcomeAbort {
-			w.exceptions.Add(1)
-		}
-		if x.app >= 0 {
-			appReqs = w.slot.requests.Add(1)
-		}
-	}
-	if !s.cfg().DisableLogging {
-		proto := rq.info.Proto
-		if proto == "" {
-			proto = rq.proto
-		}
-		s.log.request(&requestLog{
-			pid: pid, app: x.app, appReqs: appReqs, totalReqs: total,
-			remoteAddr: rq.info.RemoteAddr, remoteUser: rq.info.RemoteUser,
-			vars: rq.info.Vars, varsBytes: rq.info.VarsBytes,
-			start: start, method: rq.info.Method, uri: rq.info.URI,
-			bodyBytes: x.bodyBytes, duration: end.Sub(start), via: rq.via,
-			proto: proto, status: x.status, headers: x.headers, headerBytes: x.headerBytes,
-			switches: x.switches, core: core,
-		})
-	}
-	if s.OnRequest != nil {
-		s.OnRequest(RequestEvent{
-			Worker: slotID, PID: pid, Core: core, Start: start, Duration: end.Sub(start),
-			Method: rq.info.Method, URI: rq.info.URI, RemoteAddr: rq.info.RemoteAddr,
-			Status: x.status, BodyBytes: x.bodyBytes, Outcome: outcomeName(x, rq),
-			Socket: rq.socket, Static: rq.via != "",
-		})
-	}
-}
-
-// request is one request as a frontend hands it to the dispatcher; each
-// connection reuses one.
-type request struct {
-	env    environ.Env
-	info   environ.Info
-	first  []byte
-	body   bodySource
-	proto  string // the status line's protocol
-	via    string // " via sendfile()" when the master served a static file
-	socket int    // index of the listening socket
-}
-
-func (rq *request) reset() {
-	rq.env.Reset()
-	rq.info = environ.Info{}
-	rq.first = rq.first[:0]
-	rq.body = bodySource{}
-	rq.via = ""
-}

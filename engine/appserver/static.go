@@ -62,9 +62,10 @@ func loadMimeTypes(path string) map[string]string {
 	return table
 }
 
-// serveStatic serves rq from the static-map directories when a file
-// matches, as uWSGI's static-map does, and reports whether it did. Only GET
-// and HEAD are served; a path that matches no regular file falls through to
+// serveStatic serves rq from the static-map (and static-map2) directories
+// when a file matches, as uWSGI's static-map does, and reports whether it
+// did. Only GET and HEAD are served; a directory is served by its first
+// static-index file; a path that matches no regular file falls through to
 // the app. Paths are cleaned first and a symlink may not lead out of its
 // directory.
 func (s *Server) serveStatic(cfg *Config, rq *request, resp responder, ifModifiedSince string) bool {
@@ -77,8 +78,26 @@ func (s *Server) serveStatic(cfg *Config, rq *request, resp responder, ifModifie
 		if !ok || (rest != "" && rest[0] != '/' && !strings.HasSuffix(m.Mount, "/")) {
 			continue
 		}
-		name := filepath.Join(m.Dir, filepath.FromSlash(path.Clean("/"+rest)))
+		clean := path.Clean("/" + rest)
+		if m.Full {
+			clean = path.Clean("/" + p)
+		}
+		name := filepath.Join(m.Dir, filepath.FromSlash(clean))
 		f, fi, ok := openInside(name, m.Dir)
+		if !ok && len(cfg.StaticIndex) > 0 {
+			// static-index: a directory is served by its index file.
+			if st, err := os.Stat(name); err == nil && st.IsDir() {
+				for _, idx := range cfg.StaticIndex {
+					if f, fi, ok = openInside(filepath.Join(name, idx), m.Dir); ok {
+						break
+					}
+				}
+			}
+		}
+		if ok && skipExt(f.Name(), cfg.StaticSkipExt) {
+			f.Close()
+			ok = false
+		}
 		if !ok {
 			continue
 		}
@@ -162,4 +181,14 @@ func (s *Server) sendFile(rq *request, resp responder, f *os.File, fi os.FileInf
 	}
 	rq.via = " via sendfile()"
 	s.logRequest(rq, nil, 0, &x, start)
+}
+
+// skipExt reports whether name ends with one of exts (static-skip-ext).
+func skipExt(name string, exts []string) bool {
+	for _, e := range exts {
+		if e != "" && strings.HasSuffix(name, e) {
+			return true
+		}
+	}
+	return false
 }

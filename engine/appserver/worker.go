@@ -2,10 +2,14 @@ package appserver
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,58 +22,109 @@ import (
 // processes that fill it: respawns and reloads put a new worker in the slot,
 // and the counters uWSGI keeps across respawns live here.
 type slot struct {
-	id       int
-	requests atomic.Int64 // requests served by the app in this slot ("req: A/B")
-	respawns atomic.Int64
+	id int
 
-	mu      sync.Mutex
-	current *worker
+	// Counters kept across respawns; the request path adds to them.
+	requests    atomic.Int64          // requests served by an app in this slot
+	appRequests [maxApps]atomic.Int64 // per app id ("req: A/B" shows the app's)
+	appExcepts  [maxApps]atomic.Int64
+	allRequests atomic.Int64 // every request the slot's workers served (stats "requests")
+	exceptions  atomic.Int64
+	harakiris   atomic.Int64
+	tx          atomic.Int64 // response bytes, headers and body
+	runningTime atomic.Int64 // ns spent serving requests
+	avgRT       atomic.Int64 // ns, uWSGI's running (avg+rt)/2
+	respawns    atomic.Int64 // spawns after a death or a recycle (WorkerInfo.Respawns)
+
+	// The rest is guarded by Server.mu.
+	current      *worker // the newest process; nil while cheap
+	spawns       int64   // every spawn: uWSGI's respawn_count
+	lastSpawn    time.Time
+	cheap        bool // stopped by the cheaper algorithm (or RemoveWorker)
+	fastDeaths   int  // consecutive deaths on start, for the backoff
+	backoffUntil time.Time
+	lastDeath    *Death
 }
+
+// maxApps is how many apps (the default one and mounts) a worker may
+// have; the worker protocol's END frame carries ids up to 254.
+const maxApps = 64
+
+// Why a worker process is being retired: what its exit is logged as.
+const (
+	whyReload  = "reload"
+	whyBrutal  = "brutal reload"
+	whyChain   = "chain reload"
+	whyRecycle = "recycle"
+	whyCheap   = "cheaper"
+	whyStop    = "stop"
+	whyRemoved = "removed"
+)
 
 // worker is one Python worker process.
 type worker struct {
 	s     *Server
 	slot  *slot
-	gen   int // reload generation
+	gen   int    // reload generation
+	seq   uint64 // spawn order: a higher seq replaces a lower one in a slot
 	cmd   *exec.Cmd
 	pid   int
 	cores []*core
 	born  time.Time
 
-	ready     chan struct{} // closed once every core sent READY (or the worker died)
+	ready     chan struct{} // closed once core 0 sent READY (or the worker died)
 	readyOnce sync.Once
 	readyInfo workerproto.Ready
+	readyAt   time.Time
 
 	readyWG sync.WaitGroup // the awaitReady goroutines
 	exited  chan struct{}  // closed when the process has been reaped
 	state   *os.ProcessState
 	waitErr error
 
-	retiring atomic.Bool // no new requests; cores close as they go idle
-	retireAt time.Time
+	retiring atomic.Bool  // no new requests; cores close as they go idle
+	retireAt atomic.Int64 // unix ns of retire()
 	dead     atomic.Bool
 
-	requests   atomic.Int64
+	requests   atomic.Int64 // this process's requests (uWSGI's delta_requests)
 	exceptions atomic.Int64
 	txBytes    atomic.Int64
+
+	// why is set (under Server.mu) when the master decides the process
+	// goes: one of the why* constants, or "" for an unplanned death.
+	why        string
+	recycling  atomic.Bool // a replacement was asked for (max-requests, ...)
+	harakiri   atomic.Bool // killed by harakiri
+	harakiriAt time.Time
+	tries      int // harakiri attempts
 }
 
 // spawnWorker starts a worker process for slot sl. Its cores join the pool
-// as their READY frames arrive.
+// as their READY frames arrive. Call with s.mu held (it reads s.seq).
 func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
-	w := &worker{s: s, slot: sl, gen: gen, ready: make(chan struct{}), exited: make(chan struct{})}
+	s.seq++
+	w := &worker{s: s, slot: sl, gen: gen, seq: s.seq, ready: make(chan struct{}), exited: make(chan struct{})}
 	wc := workerproto.WorkerConfig{
-		ID:           sl.id,
-		Cores:        cfg.Threads,
-		MultiProcess: cfg.Processes > 1,
-		Chdir:        cfg.Chdir,
-		Module:       cfg.Module,
-		WSGIFile:     cfg.WSGIFile,
-		Callable:     cfg.Callable,
-		PythonPath:   cfg.PythonPath,
-		NeedApp:      cfg.NeedApp,
-		Version:      Version,
-		Node:         s.hostname,
+		ID:               sl.id,
+		Cores:            cfg.Threads,
+		MultiProcess:     cfg.Processes > 1,
+		Chdir:            cfg.Chdir,
+		Module:           cfg.Module,
+		WSGIFile:         cfg.WSGIFile,
+		Callable:         cfg.Callable,
+		PythonPath:       cfg.PythonPath,
+		NeedApp:          cfg.NeedApp,
+		Version:          Version,
+		Node:             s.hostname,
+		ControlFD:        workerproto.FirstCoreFD + cfg.Threads,
+		LimitAS:          cfg.LimitAS,
+		PyAutoreload:     cfg.PyAutoreload.Seconds(),
+		Imports:          cfg.Imports,
+		PyArgv:           cfg.PyArgv,
+		ManageScriptName: cfg.ManageScriptName,
+	}
+	for _, m := range cfg.Mounts {
+		wc.Mounts = append(wc.Mounts, workerproto.Mount{Mountpoint: m.Mountpoint, App: m.App})
 	}
 	js, err := json.Marshal(wc)
 	if err != nil {
@@ -98,9 +153,19 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		}
 		w.cores = append(w.cores, newCore(w, i, conn.(*net.UnixConn)))
 	}
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		w.closeCores()
+		return nil, fmt.Errorf("control channel: %w", err)
+	}
+	childEnds = append(childEnds, controlW)
 
-	cmd := exec.Command(s.python, s.workerScript)
-	cmd.Env = append(os.Environ(), cfg.Env...)
+	var args []string
+	if cfg.Optimize > 0 {
+		args = append(args, "-"+strings.Repeat("O", cfg.Optimize))
+	}
+	cmd := exec.Command(s.python, append(args, s.workerScript)...)
+	cmd.Env = workerEnv(os.Environ(), cfg)
 	cmd.Env = append(cmd.Env, workerproto.ConfigEnv+"="+string(js))
 	if os.Getenv("PYTHONUNBUFFERED") == "" {
 		// print() in the app should reach the log as it happens.
@@ -115,15 +180,35 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		w.closeCores()
+		controlR.Close()
 		return nil, fmt.Errorf("cannot start the worker interpreter %s: %w (set --python or home/virtualenv)", s.python, err)
 	}
 	w.cmd, w.pid, w.born = cmd, cmd.Process.Pid, s.now()
-	go w.wait()
+	// The READY readers are counted before wait() can wait for them.
 	w.readyWG.Add(len(w.cores))
 	for _, c := range w.cores {
 		go w.awaitReady(c)
 	}
+	go w.readControl(controlR)
+	go w.wait()
 	return w, nil
+}
+
+// workerEnv is the workers' environment: the master's, with env added and
+// unenv removed.
+func workerEnv(base []string, cfg *Config) []string {
+	env := append(append([]string(nil), base...), cfg.Env...)
+	if len(cfg.Unenv) == 0 {
+		return env
+	}
+	out := env[:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(cfg.Unenv, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // awaitReady reads a core's READY frame, then puts the core in the pool.
@@ -143,11 +228,16 @@ func (w *worker) awaitReady(c *core) {
 	if err != nil {
 		c.broken = true
 		c.close()
-		w.markReady(workerproto.Ready{PID: w.pid, App: -1, Error: "the worker exited before it was ready"})
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+			// Alive but not speaking the protocol: it cannot serve.
+			w.s.log.printf("worker %d (pid: %d) core %d: %v; killing the worker", w.slot.id, w.pid, c.id, err)
+			w.kill(syscall.SIGKILL)
+		}
+		// wait() marks the worker ready (as failed) once it is reaped.
 		return
 	}
 	if c.id == 0 {
-		w.markReady(info)
+		w.markReady(info, false)
 	}
 	if info.App < 0 && w.s.cfg().NeedApp {
 		c.close()
@@ -156,12 +246,38 @@ func (w *worker) awaitReady(c *core) {
 	w.s.pool.put(c)
 }
 
-func (w *worker) markReady(info workerproto.Ready) {
+// markReady records the worker's READY (synthetic when the worker died
+// without sending one) and tells the server, once.
+func (w *worker) markReady(info workerproto.Ready, synthetic bool) {
 	w.readyOnce.Do(func() {
 		w.readyInfo = info
+		if !synthetic {
+			w.readyAt = w.s.now()
+		}
 		close(w.ready)
-		w.s.workerReady(w)
+		if !synthetic {
+			w.s.workerReady(w)
+		}
 	})
+}
+
+// isReady reports whether the worker sent READY (with or without an app).
+func (w *worker) isReady() bool {
+	select {
+	case <-w.ready:
+		return !w.dead.Load()
+	default:
+		return false
+	}
+}
+
+// serving reports whether the worker takes requests: ready with its app
+// (or without one, when need-app is off), and not retiring.
+func (w *worker) serving(needApp bool) bool {
+	if !w.isReady() || w.retiring.Load() {
+		return false
+	}
+	return w.readyInfo.App >= 0 || !needApp
 }
 
 // wait reaps the process and tells the server.
@@ -174,9 +290,31 @@ func (w *worker) wait() {
 	// reason that way).
 	w.readyWG.Wait()
 	w.closeCores()
-	w.markReady(workerproto.Ready{PID: w.pid, App: -1, Error: "the worker exited before it was ready"})
+	w.markReady(workerproto.Ready{PID: w.pid, App: -1, Error: "the worker exited before it was ready"}, true)
 	close(w.exited)
 	w.s.workerExited(w)
+}
+
+// readControl serves the worker's control channel until the worker exits.
+func (w *worker) readControl(f *os.File) {
+	defer f.Close()
+	r := workerproto.NewReader(f, 4096)
+	for {
+		h, err := r.Next()
+		if err != nil {
+			return
+		}
+		p, err := r.Payload(h)
+		if err != nil {
+			return
+		}
+		switch h.Type {
+		case workerproto.TypeAutoreload:
+			w.s.autoreload(w, string(p))
+		case workerproto.TypeRecycle:
+			w.s.recycleAsync(w, string(p), "")
+		}
+	}
 }
 
 // retire stops giving w new requests: idle cores close now, busy ones when
@@ -185,7 +323,7 @@ func (w *worker) retire() {
 	if w.retiring.Swap(true) {
 		return
 	}
-	w.retireAt = w.s.now()
+	w.retireAt.Store(w.s.now().UnixNano())
 	for _, c := range w.s.pool.removeWorker(w) {
 		c.close()
 	}
@@ -204,14 +342,33 @@ func (w *worker) kill(sig syscall.Signal) {
 	}
 }
 
-// exitDescription is uWSGI's wording for how a worker ended.
-func (w *worker) exitDescription() string {
-	if w.state != nil {
-		if ws, ok := w.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return fmt.Sprintf("died, killed by signal %d", int(ws.Signal()))
+// busyCores counts the cores serving a request now.
+func (w *worker) busyCores() int {
+	n := 0
+	for _, c := range w.cores {
+		if c.busySince.Load() != 0 {
+			n++
 		}
 	}
+	return n
+}
+
+// exitDescription is uWSGI's wording for how a worker ended.
+func (w *worker) exitDescription() string {
+	if sig := w.exitSignal(); sig != 0 {
+		return fmt.Sprintf("died, killed by signal %d", sig)
+	}
 	return "died"
+}
+
+// exitSignal is the signal that killed the worker, 0 for none.
+func (w *worker) exitSignal() int {
+	if w.state != nil {
+		if ws, ok := w.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return int(ws.Signal())
+		}
+	}
+	return 0
 }
 
 func (w *worker) exitCode() int {
@@ -219,4 +376,12 @@ func (w *worker) exitCode() int {
 		return -1
 	}
 	return w.state.ExitCode()
+}
+
+// exitReason says plainly how the process ended, for the API.
+func (w *worker) exitReason() string {
+	if sig := w.exitSignal(); sig != 0 {
+		return fmt.Sprintf("killed by signal %d (%s)", sig, syscall.Signal(sig))
+	}
+	return fmt.Sprintf("exited with code %d", w.exitCode())
 }

@@ -19,14 +19,47 @@ type WorkerConfig struct {
 	NeedApp      bool     `json:"need_app,omitempty"`
 	Version      string   `json:"version"` // environ's uwsgi.version
 	Node         string   `json:"node"`    // environ's uwsgi.node (host name)
+
+	// ControlFD is the worker's end of its control channel (see the
+	// package doc): 3+Cores. 0 means none.
+	ControlFD int `json:"control_fd,omitempty"`
+	// LimitAS is RLIMIT_AS in bytes, set before the app loads (limit-as).
+	LimitAS int64 `json:"limit_as,omitempty"`
+	// PyAutoreload is how often, in seconds, the worker checks the mtimes
+	// of the modules it imported (py-autoreload); 0 = never.
+	PyAutoreload float64 `json:"py_autoreload,omitempty"`
+	// Imports are modules to import before the app loads (import).
+	Imports []string `json:"imports,omitempty"`
+	// PyArgv is sys.argv[1:], space-separated (pyargv).
+	PyArgv string `json:"pyargv,omitempty"`
+	// Mounts are more apps, each at a mountpoint (mount), loaded after the
+	// default app; ManageScriptName moves the mountpoint from PATH_INFO to
+	// SCRIPT_NAME (manage-script-name).
+	Mounts           []Mount `json:"mounts,omitempty"`
+	ManageScriptName bool    `json:"manage_script_name,omitempty"`
+}
+
+// Mount is one mount: the app at Mountpoint ("/blog"), given as a file
+// ("blog.py", "blog/wsgi.py") or a module ("blog.wsgi[:callable]").
+type Mount struct {
+	Mountpoint string `json:"mountpoint"`
+	App        string `json:"app"`
 }
 
 // Ready is the payload of a READY frame.
 type Ready struct {
-	PID     int     `json:"pid"`
-	App     int     `json:"app"`             // 0 when the app loaded, -1 when not
-	Error   string  `json:"error,omitempty"` // why the app did not load
-	Seconds float64 `json:"seconds"`         // time spent loading the app
+	PID     int        `json:"pid"`
+	App     int        `json:"app"`             // 0 when an app loaded, -1 when none did
+	Error   string     `json:"error,omitempty"` // why the (first) app did not load
+	Seconds float64    `json:"seconds"`         // time spent loading the apps
+	Apps    []ReadyApp `json:"apps,omitempty"`  // the apps that loaded; the index is the app id
+}
+
+// ReadyApp is one loaded app.
+type ReadyApp struct {
+	ID         int     `json:"id"`
+	Mountpoint string  `json:"mountpoint"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // ParseReady decodes a READY payload.

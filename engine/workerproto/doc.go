@@ -14,6 +14,15 @@
 // The worker reads its configuration (app to load, worker id, number of
 // cores, ...) as JSON from the environment variable named by ConfigEnv.
 //
+// Each worker also has one control channel, the write end of a pipe at fd
+// 3+cores (WorkerConfig.ControlFD), for what the worker tells the master
+// unasked, at any time and from any thread (whole frames, one write each):
+//
+//	'A' AUTORELOAD  the path of a module file that changed (py-autoreload):
+//	                the worker asks for a graceful reload of every worker.
+//	'C' RECYCLE     a reason in text: the worker asks to be replaced (it
+//	                hit MemoryError under limit-as).
+//
 // # Frames
 //
 // Every frame is a 5-byte header, type (1 byte) and payload length (u32

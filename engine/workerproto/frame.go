@@ -12,15 +12,18 @@ import (
 const HeaderSize = 5
 
 // Frame types. Master to worker: TypeRequest, TypeData. Worker to master:
-// TypeReady, TypeRead, TypeHeaders, TypeBody, TypeEnd.
+// TypeReady, TypeRead, TypeHeaders, TypeBody, TypeEnd on a core channel;
+// TypeAutoreload and TypeRecycle on the control channel.
 const (
-	TypeRequest = 'Q'
-	TypeData    = 'D'
-	TypeReady   = 'Y'
-	TypeRead    = 'R'
-	TypeHeaders = 'H'
-	TypeBody    = 'B'
-	TypeEnd     = 'E'
+	TypeRequest    = 'Q'
+	TypeData       = 'D'
+	TypeReady      = 'Y'
+	TypeRead       = 'R'
+	TypeHeaders    = 'H'
+	TypeBody       = 'B'
+	TypeEnd        = 'E'
+	TypeAutoreload = 'A'
+	TypeRecycle    = 'C'
 )
 
 // ConfigEnv is the environment variable that carries the worker's JSON
