@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -51,6 +52,7 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	setMasterProcs()
 	own, rest, err := stripOwnFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
@@ -134,6 +136,27 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// masterProcs is how many OS threads run the master's Go code at once
+// (GOMAXPROCS) unless the GOMAXPROCS environment variable says otherwise.
+//
+// The master only moves bytes between sockets and the workers' channels;
+// the CPU goes to the Python workers, one process per core. With one P
+// per CPU, Go's idle Ps spin looking for work and park again (futex and
+// nanosleep churn), goroutines hop between threads, and the master
+// competes with the workers (and nginx) for the same cores. Measured with
+// .ci/bench on 2 CPUs (see .ci/bench/RESULTS.md): with 1 the master spent
+// about a third less CPU per request behind nginx and served more
+// requests per second than with 2 (the default there). The desktop app
+// does not do this: its master shares the process with the GUI.
+const masterProcs = 1
+
+// setMasterProcs applies masterProcs, leaving an explicit GOMAXPROCS alone.
+func setMasterProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(masterProcs)
+	}
+}
+
 // ownFlags are wsgideckd's options, which are not uWSGI's.
 type ownFlags struct {
 	python       string
@@ -200,7 +223,7 @@ func printWarnings(w io.Writer, ini *uwsgiini.Config) {
 		ignored[o.Key] = true
 	}
 	for _, wa := range ini.Warnings {
-		if ignored[wa.Key] || appserver.Handles(wa.Key) {
+		if ignored[wa.Key] {
 			continue
 		}
 		fmt.Fprintf(w, "warning: %s\n", wa)

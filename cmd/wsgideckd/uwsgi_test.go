@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -345,5 +346,22 @@ func TestUWSGICommandPrometheusAndFIFO(t *testing.T) {
 	d.cmd.Process.Signal(syscall.SIGQUIT)
 	if code := d.wait(t); code != 0 {
 		t.Errorf("exit code after SIGQUIT: %d", code)
+	}
+}
+
+// TestMasterProcs checks that the uwsgi command runs its Go code on
+// masterProcs threads unless GOMAXPROCS is set.
+func TestMasterProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(4)
+	t.Setenv("GOMAXPROCS", "3")
+	setMasterProcs()
+	if got := runtime.GOMAXPROCS(0); got != 4 {
+		t.Errorf("with GOMAXPROCS set: %d threads, want it left alone (4)", got)
+	}
+	t.Setenv("GOMAXPROCS", "")
+	setMasterProcs()
+	if got := runtime.GOMAXPROCS(0); got != masterProcs {
+		t.Errorf("GOMAXPROCS %d, want %d", got, masterProcs)
 	}
 }

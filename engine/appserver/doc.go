@@ -31,6 +31,10 @@
 // recycled (with why), exited, cheaped, reload started/finished, request
 // and stopping/stopped events, in order, from a goroutine of its own; a
 // slow subscriber loses events (counted) rather than slowing the server.
+// Output: Log gets the log; WorkerOutput, when set, gets each worker
+// process's stdout and stderr on a pipe of its own, in whole lines, so a
+// traceback can be told from another worker's (without it, a Log that is
+// an *os.File is the workers' stdout and stderr, as in uWSGI).
 // Reading state never blocks the request path for long: Snapshot takes the
 // idle-core pool's lock just to count, and a busy core's own lock while it
 // copies that core's request; the metrics rings have a lock of their own.

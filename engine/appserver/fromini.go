@@ -204,19 +204,6 @@ var pendingOptions = map[string]string{
 	"http-timeout":     "http sockets time out after socket-timeout (there is no separate router process)",
 }
 
-// handledOptions are options this engine acts on that uwsgiini does not
-// list as supported (so it warns about them): Handles lets a command drop
-// those warnings. max-requests-delta is uWSGI 2.0.22's (2.0.21 ignores it).
-var handledOptions = map[string]bool{
-	"cheaper-overload":   true,
-	"stats-no-cores":     true,
-	"max-requests-delta": true,
-}
-
-// Handles reports whether the engine acts on option key although package
-// uwsgiini warns that it is not supported.
-func Handles(key string) bool { return handledOptions[key] }
-
 // Pending lists, as warnings with file and line, the options in ini that
 // this engine accepts but does not act on yet.
 func Pending(ini *uwsgiini.Config) []uwsgiini.Warning {

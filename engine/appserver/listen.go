@@ -1,6 +1,7 @@
 package appserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -29,8 +30,10 @@ type listener struct {
 // unix socket path.
 func isUnixAddr(addr string) bool { return !strings.Contains(addr, ":") }
 
-// bindSocket creates, binds and listens with the given backlog (Go's
-// net.Listen always uses somaxconn, so the socket is made by hand).
+// bindSocket creates, binds and listens with the given backlog. Unix and
+// uwsgi sockets are made by hand (Go's net.Listen always uses somaxconn,
+// and the uwsgi socket's blocking acceptors need a plain descriptor);
+// other TCP sockets come from listenTCP.
 func bindSocket(s Socket, index, backlog int, chmod string) (*listener, error) {
 	l := &listener{sock: s, index: index}
 	var fd int
@@ -41,6 +44,11 @@ func bindSocket(s Socket, index, backlog int, chmod string) (*listener, error) {
 		if !strings.HasPrefix(s.Addr, "@") {
 			l.unixPath = s.Addr
 		}
+	} else if s.Proto != ProtoUWSGI {
+		if err := l.listenTCP(s.Addr, backlog); err != nil {
+			return nil, bindError(s, err)
+		}
+		return l, nil
 	} else {
 		var sa syscall.Sockaddr
 		fd, sa, err = bindTCP(s.Addr, backlog)
@@ -94,14 +102,17 @@ func bindError(s Socket, err error) error {
 	return fmt.Errorf("cannot bind %s%s", what, hint)
 }
 
-func bindTCP(addr string, backlog int) (int, syscall.Sockaddr, error) {
+// resolveTCP reads "host:port", ":port" or "*:port" the way uWSGI does:
+// no host means every IPv4 address, and a name resolves to its first IPv4
+// address if it has one.
+func resolveTCP(addr string) (net.IP, int, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return -1, nil, err
+		return nil, 0, err
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 {
-		return -1, nil, fmt.Errorf("invalid port %q", portStr)
+		return nil, 0, fmt.Errorf("invalid port %q", portStr)
 	}
 	var ip net.IP
 	switch host {
@@ -111,7 +122,7 @@ func bindTCP(addr string, backlog int) (int, syscall.Sockaddr, error) {
 		if ip = net.ParseIP(host); ip == nil {
 			ips, err := net.LookupIP(host)
 			if err != nil || len(ips) == 0 {
-				return -1, nil, fmt.Errorf("cannot resolve %q", host)
+				return nil, 0, fmt.Errorf("cannot resolve %q", host)
 			}
 			ip = ips[0]
 			for _, cand := range ips {
@@ -121,6 +132,57 @@ func bindTCP(addr string, backlog int) (int, syscall.Sockaddr, error) {
 				}
 			}
 		}
+	}
+	return ip, port, nil
+}
+
+// listenTCP makes the listener of a TCP socket served through Go's
+// netpoller (http-socket, fastcgi-socket). It comes from a ListenConfig,
+// not from a hand-made socket through net.FileListener, because only a
+// ListenConfig can turn off TCP keep-alive probes: Go's listener otherwise
+// sets them up on every accepted connection (four setsockopt calls each).
+// uWSGI and nginx do not probe either; their clients are on loopback or
+// behind a proxy that closes idle connections itself. Go listens with
+// somaxconn, so the backlog is set afterwards: listen(2) on a listening
+// socket changes it.
+func (l *listener) listenTCP(addr string, backlog int) error {
+	ip, port, err := resolveTCP(addr)
+	if err != nil {
+		return err
+	}
+	network := "tcp6"
+	if ip.To4() != nil {
+		network = "tcp4" // never a dual-stack socket for 0.0.0.0
+	}
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), network, net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) {
+			l.fd = int(fd)
+			err = syscall.Listen(int(fd), backlog)
+		})
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a := ln.Addr().(*net.TCPAddr)
+	l.ln, l.kind, l.localAddr = ln, "TCP", a
+	l.addr, l.serverPort = net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port)), strconv.Itoa(a.Port)
+	return nil
+}
+
+func bindTCP(addr string, backlog int) (int, syscall.Sockaddr, error) {
+	ip, port, err := resolveTCP(addr)
+	if err != nil {
+		return -1, nil, err
 	}
 	var sa syscall.Sockaddr
 	family := syscall.AF_INET

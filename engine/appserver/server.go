@@ -40,6 +40,15 @@ type Server struct {
 	// workers' output. Default: Config.LogTo when set, else os.Stderr. An
 	// *os.File is handed to the workers as their stdout and stderr directly.
 	Log io.Writer
+	// WorkerOutput, when set, gives the writer for the stdout and stderr
+	// of worker id's process pid (a respawn or reload calls it again with
+	// the new pid). Each worker process then writes to a pipe of its own
+	// and the writer receives whole lines, one Write per line with its
+	// "\n" (a line longer than 16 KiB comes in pieces; a last line without
+	// one comes as the process is reaped). It is called while the server
+	// holds its lock: build the writer and return, without calling back
+	// into the Server. Nil: the workers write to Log, as uWSGI's do.
+	WorkerOutput func(id, pid int) io.Writer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// OnRequest, when set, is called after every request (from the

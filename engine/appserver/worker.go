@@ -68,6 +68,7 @@ type worker struct {
 	gen   int    // reload generation
 	seq   uint64 // spawn order: a higher seq replaces a lower one in a slot
 	cmd   *exec.Cmd
+	out   *workerOutput // nil when the log file is the process's stdout/stderr
 	pid   int
 	cores []*core
 	born  time.Time
@@ -171,8 +172,17 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		// print() in the app should reach the log as it happens.
 		cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1")
 	}
-	cmd.Stdout = s.logOut
-	cmd.Stderr = s.logOut
+	// An *os.File log is the workers' stdout and stderr directly, as in
+	// uWSGI: their output never passes through the master. Otherwise each
+	// worker gets a pipe of its own, cut into whole lines.
+	var out *workerOutput
+	if _, isFile := s.logOut.(*os.File); isFile && s.WorkerOutput == nil {
+		cmd.Stdout, cmd.Stderr = s.logOut, s.logOut
+	} else {
+		out = newWorkerOutput()
+		cmd.Stdout, cmd.Stderr = out, out
+		cmd.WaitDelay = outputWaitDelay
+	}
 	cmd.ExtraFiles = childEnds
 	// Its own process group keeps the terminal's ^C away from the workers
 	// (the master decides how they stop); Pdeathsig kills a worker whose
@@ -181,9 +191,20 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 	if err := cmd.Start(); err != nil {
 		w.closeCores()
 		controlR.Close()
+		if out != nil {
+			out.setDst(nil)
+		}
 		return nil, fmt.Errorf("cannot start the worker interpreter %s: %w (set --python or home/virtualenv)", s.python, err)
 	}
 	w.cmd, w.pid, w.born = cmd, cmd.Process.Pid, s.now()
+	if out != nil {
+		w.out = out
+		if s.WorkerOutput != nil {
+			out.setDst(s.WorkerOutput(sl.id, w.pid))
+		} else {
+			out.setDst(s.logOut)
+		}
+	}
 	// The READY readers are counted before wait() can wait for them.
 	w.readyWG.Add(len(w.cores))
 	for _, c := range w.cores {
@@ -284,6 +305,10 @@ func (w *worker) serving(needApp bool) bool {
 func (w *worker) wait() {
 	w.waitErr = w.cmd.Wait()
 	w.state = w.cmd.ProcessState
+	if w.out != nil {
+		// Its last words (a traceback) come before the news of its death.
+		w.out.flush()
+	}
 	w.dead.Store(true)
 	// READY frames the worker sent before exiting are still buffered in the
 	// channels; read them before closing (a need-app failure reports its

@@ -34,13 +34,13 @@ type engineRun struct {
 
 	mu    sync.Mutex
 	app   string
-	byPID map[int]int // pid -> worker id, for the request lines
-	tb    bool        // the workers' output is inside a traceback
+	byPID map[int]int  // pid -> worker id, for the request lines
+	tb    map[int]bool // by pid: that worker's output is inside a traceback
 }
 
 func (r *Runner) startEngine(ctx context.Context, p *plan) error {
 	cfg := p.engine
-	run := &engineRun{app: p.app, byPID: map[int]int{}, sockets: cfg.Sockets}
+	run := &engineRun{app: p.app, byPID: map[int]int{}, tb: map[int]bool{}, sockets: cfg.Sockets}
 	run.out = &lineWriter{emit: func(line string) { r.engineLine(run, line) }}
 	var log io.Writer = run.out
 	if cfg.LogTo != "" {
@@ -60,6 +60,7 @@ func (r *Runner) startEngine(ctx context.Context, p *plan) error {
 	run.srv = &appserver.Server{
 		Config:       cfg,
 		Log:          log,
+		WorkerOutput: func(id, pid int) io.Writer { return r.workerOutput(run, id, pid) },
 		Now:          r.opts.Now,
 		OnRequest:    func(ev appserver.RequestEvent) { r.engineRequest(ev) },
 		ReloadConfig: r.engineReloadConfig,
@@ -351,10 +352,41 @@ func (r *Runner) engineRequest(ev appserver.RequestEvent) {
 			Status: ev.Status, Duration: ev.Duration, Bytes: ev.BodyBytes, Outcome: ev.Outcome}})
 }
 
-// engineLine receives each line of the engine's log, grades it and puts it
-// in the log.
+// engineLine receives each line of the engine's log (the master's lines,
+// and the workers' output when WorkerOutput is not in use), grades it and
+// puts it in the log.
 func (r *Runner) engineLine(run *engineRun, text string) {
-	l := LogLine{Source: LogEngine, Text: text}
+	r.classifyLine(run, 0, 0, text)
+}
+
+// workerOutput is the engine's WorkerOutput: worker id's process pid
+// writes its stdout and stderr here, so its lines (a traceback) carry the
+// worker's id. With logto, the file gets them too.
+func (r *Runner) workerOutput(run *engineRun, id, pid int) io.Writer {
+	run.mu.Lock()
+	run.byPID[pid] = id
+	run.mu.Unlock()
+	var w io.Writer = wholeLines(func(line string) { r.classifyLine(run, id, pid, line) })
+	if run.logFile != nil {
+		w = io.MultiWriter(w, run.logFile)
+	}
+	return w
+}
+
+// wholeLines is a writer that gets one whole line per Write, as
+// appserver.Server.WorkerOutput's writers do.
+type wholeLines func(line string)
+
+func (f wholeLines) Write(p []byte) (int, error) {
+	f(strings.TrimRight(string(p), "\r\n"))
+	return len(p), nil
+}
+
+// classifyLine grades one line and puts it in the log. pid is the worker
+// process that wrote it, 0 for the engine's log, where the master's and
+// (without WorkerOutput) the workers' lines mix.
+func (r *Runner) classifyLine(run *engineRun, id, pid int, text string) {
+	l := LogLine{Source: LogEngine, Worker: id, Text: text}
 	run.mu.Lock()
 	if m := requestLineRe.FindStringSubmatch(text); m != nil {
 		l.Worker = run.byPID[atoi(m[1])]
@@ -364,10 +396,10 @@ func (r *Runner) engineLine(run *engineRun, text string) {
 		case st >= 400:
 			l.Level = LevelWarn
 		}
-		run.tb = false
+		delete(run.tb, pid)
 	} else if isMasterLine(text) {
 		l.Level = levelOf(text)
-		run.tb = false
+		delete(run.tb, pid)
 		if m := spawnedRe.FindStringSubmatch(text); m != nil {
 			run.byPID[atoi(m[2])] = atoi(m[1])
 		} else if m := respawnedRe.FindStringSubmatch(text); m != nil {
@@ -377,13 +409,13 @@ func (r *Runner) engineLine(run *engineRun, text string) {
 		l.Source = LogWorker
 		l.Level = levelOf(text)
 		if strings.HasPrefix(text, "Traceback (most recent call last)") {
-			run.tb = true
+			run.tb[pid] = true
 		}
-		if run.tb {
+		if run.tb[pid] {
 			l.Level = LevelError
 			// The exception line, not indented, ends the traceback.
 			if !strings.HasPrefix(text, " ") && !strings.HasPrefix(text, "Traceback") {
-				run.tb = false
+				delete(run.tb, pid)
 			}
 		}
 	}

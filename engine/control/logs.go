@@ -48,8 +48,8 @@ type LogLine struct {
 	Seq    uint64 // 1, 2, 3... per Runner: a gap means lines were dropped
 	Time   time.Time
 	Source LogSource
-	// Worker is the engine worker a request line is about; 0 if unknown
-	// (the workers' own output cannot be told apart yet).
+	// Worker is the engine worker a line is about (a request line) or
+	// from (its stdout and stderr: prints, tracebacks); 0 for the rest.
 	Worker int
 	Level  Level
 	Text   string

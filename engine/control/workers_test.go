@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +189,69 @@ func TestHarakiri(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestWorkerOutputIsTagged runs an app that prints a traceback to stderr:
+// its lines reach the log as worker error lines tagged with the worker
+// that wrote them.
+func TestWorkerOutputIsTagged(t *testing.T) {
+	dir, proxyPort, _ := demoProject(t)
+	app := `import os, sys, traceback
+def application(env, start_response):
+    try:
+        raise RuntimeError("boom in pid %d" % os.getpid())
+    except RuntimeError:
+        traceback.print_exc()
+    sys.stderr.flush()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+`
+	if err := os.WriteFile(filepath.Join(dir, "wsgi.py"), []byte(app), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRunner(t, dir, nil)
+	if err := r.Start(ctxFor(t), Both); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, fmt.Sprintf("http://127.0.0.1:%d/", proxyPort))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / = %d %q", resp.StatusCode, body)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(body))
+	if err != nil {
+		t.Fatalf("GET / = %q, want the worker's pid", body)
+	}
+	id := 0
+	for wid, wpid := range workerPIDs(r) {
+		if wpid == pid {
+			id = wid
+		}
+	}
+	if id == 0 {
+		t.Fatalf("pid %d is no worker's: %v", pid, workerPIDs(r))
+	}
+	want := fmt.Sprintf("RuntimeError: boom in pid %d", pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got *LogLine
+		sawHead := false
+		for _, l := range r.Logs(0, 0) {
+			if l.Text == "Traceback (most recent call last):" && l.Worker == id && l.Source == LogWorker && l.Level == LevelError {
+				sawHead = true
+			}
+			if l.Text == want {
+				got = &l
+			}
+		}
+		if got != nil {
+			if got.Worker != id || got.Source != LogWorker || got.Level != LevelError || !sawHead {
+				t.Fatalf("%q: worker %d %s %s (want worker %d, worker error); traceback head tagged: %v", want, got.Worker, got.Source, got.Level, id, sawHead)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line %q", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

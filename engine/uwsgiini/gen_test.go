@@ -104,10 +104,22 @@ func TestRealOptionsMatchInstalledUWSGI(t *testing.T) {
 		}()
 	}
 	for _, s := range specs {
+		if s.Since != "" {
+			continue // checked below: 2.0.21 must not know it
+		}
 		names <- s.Name
 	}
 	close(names)
 	wg.Wait()
+	for _, s := range specs {
+		if s.Since == "" {
+			continue
+		}
+		out, _ := exec.Command(uwsgiBinary, "--plugins", "python3,http", "--"+s.Name, "1", "--show-config").CombinedOutput()
+		if !strings.Contains(string(out), "unrecognized option") {
+			t.Errorf("%s is marked Since %s, but the installed uwsgi seems to know it:\n%s", s.Name, s.Since, out)
+		}
+	}
 	// Short flags map to the first long option that declares them.
 	out, _ := exec.Command(uwsgiBinary, "--plugins", "python3,http", "--help").CombinedOutput()
 	for _, line := range strings.Split(string(out), "\n") {

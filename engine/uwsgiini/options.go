@@ -35,6 +35,11 @@ type Spec struct {
 	Ignored bool     // accepted but meaningless for wsgideck
 	Unit    Unit
 	Note    string // why an ignored option is ignored
+	// Since is the uWSGI version that added the option, for an option
+	// newer than the 2.0.21 whose list is embedded here (Debian's uwsgi,
+	// which the comparison tests run, does not know it). Its Arg is set in
+	// the table, as it cannot be read from that list.
+	Since string
 }
 
 // Helpers keep the table below readable.
@@ -48,6 +53,10 @@ func ignored(note string, s Spec) Spec {
 	return s
 }
 func short(c byte, s Spec) Spec { s.Short = c; return s }
+func since(version string, s Spec) Spec {
+	s.Since = version
+	return s
+}
 
 const (
 	noteRoot    = "wsgideck runs everything as the current user"
@@ -100,16 +109,19 @@ var specs = []Spec{
 	opt("cheaper"),
 	opt("cheaper-initial"),
 	opt("cheaper-step"),
+	opt("cheaper-overload"),
 	opt("check-interval"),
 	// stats
 	opt("stats", "stats-server"),
 	opt("stats-http"),
 	opt("stats-minified", "stats-min"),
+	opt("stats-no-cores"),
 	short('m', opt("memory-report")),
 	// limits and recycling
 	short('t', opt("harakiri")),
 	opt("harakiri-verbose"),
 	short('R', opt("max-requests")),
+	since("2.0.22", opt("max-requests-delta")),
 	opt("min-worker-lifetime"),
 	opt("max-worker-lifetime"),
 	mb("reload-on-rss"),
@@ -228,6 +240,13 @@ func init() {
 	}
 	for i := range specs {
 		s := &specs[i]
+		if s.Since != "" {
+			// A later uWSGI's option is a real option all the same: the
+			// command line takes it, by prefix too.
+			r := realOption{name: s.Name, arg: s.Arg}
+			realList = append(realList, r)
+			realByName[r.name] = r
+		}
 		s.Arg = realByName[s.Name].arg
 		specByName[s.Name] = s
 		for _, a := range s.Aliases {
@@ -252,7 +271,8 @@ func Specs() []Spec {
 }
 
 // IsUWSGIOption reports whether uWSGI 2.0.21 (with the python3 and http
-// plugins) knows the option, whether or not wsgideck supports it.
+// plugins) knows the option, whether or not wsgideck supports it, or a
+// later uWSGI does and wsgideck supports it (Spec.Since).
 func IsUWSGIOption(name string) bool {
 	_, ok := realByName[name]
 	return ok
