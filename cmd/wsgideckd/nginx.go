@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,7 +91,10 @@ Options:
   -c filename   : set configuration file (default: nginx.conf)
   -g directives : set global directives out of configuration file
 
-wsgideckd nginx always runs in the foreground (as with "daemon off;").
+wsgideckd nginx always runs in the foreground (as with "daemon off;"), as one
+process: "worker_processes N;" lets N threads run its Go code at once
+(GOMAXPROCS; nginx's default, 1, makes it one event loop like an nginx worker,
+"auto" one per CPU). A GOMAXPROCS environment variable overrides it.
 `)
 }
 
@@ -187,6 +191,7 @@ func serveNginx(conf string, opts proxy.LoadOptions, cfg *proxy.Config, stderr i
 		fmt.Fprintf(stderr, "nginx: [emerg] %v\n", err)
 		return 1
 	}
+	applyWorkerProcesses(cfg)
 	pidFile := cfg.PIDFile
 	writePID(pidFile, stderr)
 	defer func() {
@@ -209,6 +214,7 @@ func serveNginx(conf string, opts proxy.LoadOptions, cfg *proxy.Config, stderr i
 				fmt.Fprintf(stderr, "nginx: [alert] reload refused, the old configuration keeps serving\n")
 				continue
 			}
+			applyWorkerProcesses(next)
 			if next.PIDFile != pidFile {
 				if pidFile != "" {
 					os.Remove(pidFile)
@@ -230,6 +236,24 @@ func serveNginx(conf string, opts proxy.LoadOptions, cfg *proxy.Config, stderr i
 		}
 	}
 	return 0
+}
+
+// applyWorkerProcesses maps worker_processes to GOMAXPROCS. nginx runs one
+// single-threaded event loop per worker; the proxy runs in one process,
+// where the closest thing is how many threads run Go code at once. With one
+// (nginx's default, and what "worker_processes 1;" asks), a request's
+// goroutines never wake another thread to run: the loop nginx has. A
+// GOMAXPROCS in the environment wins, as it does for any Go program.
+func applyWorkerProcesses(cfg *proxy.Config) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	if cfg.WorkerProcesses <= 0 {
+		// auto: one per CPU, the runtime's own default
+		runtime.SetDefaultGOMAXPROCS()
+		return
+	}
+	runtime.GOMAXPROCS(cfg.WorkerProcesses)
 }
 
 func writePID(path string, stderr io.Writer) {

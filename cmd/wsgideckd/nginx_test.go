@@ -10,11 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/proxy"
 )
 
 // The test binary doubles as wsgideckd when this variable is set, so that
@@ -321,5 +324,46 @@ func TestNginxCommandStop(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.waitExit(t); code != 0 {
 		t.Fatalf("SIGTERM: exit %d", code)
+	}
+}
+
+// TestWorkerProcessesSetGOMAXPROCS checks the mapping of worker_processes
+// to the number of threads running Go code, and that a GOMAXPROCS in the
+// environment wins.
+func TestWorkerProcessesSetGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.SetDefaultGOMAXPROCS()
+	auto := runtime.GOMAXPROCS(0)
+	load := func(directive string) *proxy.Config {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "nginx.conf")
+		if err := os.WriteFile(path, []byte(directive+"\nevents {}\nhttp {}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := proxy.Load(path, proxy.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	t.Setenv("GOMAXPROCS", "")
+	for _, c := range []struct {
+		directive string
+		want      int
+	}{
+		{"worker_processes 3;", 3},
+		{"", 1}, // nginx's default
+		{"worker_processes auto;", auto},
+		{"worker_processes 1;", 1},
+	} {
+		applyWorkerProcesses(load(c.directive))
+		if got := runtime.GOMAXPROCS(0); got != c.want {
+			t.Errorf("%q: GOMAXPROCS %d, want %d", c.directive, got, c.want)
+		}
+	}
+	t.Setenv("GOMAXPROCS", "1")
+	applyWorkerProcesses(load("worker_processes 3;"))
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("with GOMAXPROCS=1 in the environment: GOMAXPROCS %d, want 1", got)
 	}
 }

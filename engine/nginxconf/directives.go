@@ -145,14 +145,22 @@ var implemented = map[string]bool{
 	"charset": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true,
 	"merge_slashes": true, "log_not_found": true,
+	"send_timeout": true, "chunked_transfer_encoding": true,
+	"underscores_in_headers": true, "ignore_invalid_headers": true,
+	"if_modified_since": true, "etag": true, "max_ranges": true, "msie_padding": true,
+	"autoindex_exact_size": true, "autoindex_localtime": true,
+	"autoindex_format": true,
 	// rewrite
 	"return": true, "rewrite": true, "set": true, "if": true, "break": true,
 	// headers, gzip, map
 	"add_header": true, "expires": true,
 	"gzip": true, "gzip_types": true, "gzip_min_length": true,
+	"gzip_comp_level": true, "gzip_vary": true, "gzip_http_version": true,
+	"gzip_proxied": true, "gzip_disable": true,
 	"map": true,
 	// upstream
 	"upstream": true, "least_conn": true, "ip_hash": true, "keepalive": true,
+	"hash": true, "random": true,
 	// uwsgi
 	"uwsgi_pass": true, "uwsgi_param": true, "uwsgi_read_timeout": true,
 	"uwsgi_connect_timeout": true, "uwsgi_send_timeout": true,
@@ -160,6 +168,8 @@ var implemented = map[string]bool{
 	"uwsgi_buffering": true, "uwsgi_pass_request_headers": true,
 	"uwsgi_pass_request_body": true, "uwsgi_modifier1": true,
 	"uwsgi_modifier2": true, "uwsgi_hide_header": true, "uwsgi_pass_header": true,
+	"uwsgi_next_upstream": true, "uwsgi_next_upstream_tries": true,
+	"uwsgi_next_upstream_timeout": true,
 	// proxy
 	"proxy_pass": true, "proxy_set_header": true, "proxy_http_version": true,
 	"proxy_read_timeout": true, "proxy_connect_timeout": true,
@@ -167,13 +177,16 @@ var implemented = map[string]bool{
 	"proxy_buffering": true, "proxy_redirect": true,
 	"proxy_pass_request_headers": true, "proxy_pass_request_body": true,
 	"proxy_hide_header": true, "proxy_pass_header": true,
+	"proxy_next_upstream": true, "proxy_next_upstream_tries": true,
+	"proxy_next_upstream_timeout": true,
 	// fastcgi
 	"fastcgi_pass": true, "fastcgi_param": true, "fastcgi_index": true,
 	"fastcgi_read_timeout": true, "fastcgi_connect_timeout": true,
 	"fastcgi_send_timeout": true, "fastcgi_split_path_info": true,
 	"fastcgi_intercept_errors": true, "fastcgi_pass_request_headers": true,
 	"fastcgi_pass_request_body": true, "fastcgi_hide_header": true,
-	"fastcgi_pass_header": true,
+	"fastcgi_pass_header": true, "fastcgi_next_upstream": true, "fastcgi_next_upstream_tries": true,
+	"fastcgi_next_upstream_timeout": true,
 }
 
 // specs indexes nginxDirectives by name, in nginx's module order.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsgideck/wsgideck/engine/internal/peertest"
 )
@@ -131,5 +132,63 @@ func TestGoodConfigs(t *testing.T) {
 func TestNginxTestBinary(t *testing.T) {
 	if _, err := exec.LookPath(peertest.NginxPath); err != nil {
 		t.Fatalf("nginx missing: %v", err)
+	}
+}
+
+// TestActedOnDirectivesDoNotWarn: the directives the proxy acts on draw no
+// "has no effect" warning, from nginxconf's check or from the compiler,
+// and a directive it does not act on draws exactly one.
+func TestActedOnDirectivesDoNotWarn(t *testing.T) {
+	dir := t.TempDir()
+	http := `
+    send_timeout 30s; chunked_transfer_encoding on; underscores_in_headers on; ignore_invalid_headers off;
+    merge_slashes off; client_header_timeout 20s;
+    uwsgi_connect_timeout 5s; uwsgi_read_timeout 5s; uwsgi_send_timeout 5s; uwsgi_buffer_size 8k;
+    if_modified_since before; etag off; max_ranges 2; msie_padding off;
+    keepalive_timeout 30s; keepalive_requests 50;
+    gzip on; gzip_comp_level 5; gzip_vary on; gzip_http_version 1.0; gzip_proxied any; gzip_disable "msie6";
+    postpone_output 1460;
+    upstream h { hash $uri consistent; server 127.0.0.1:1; keepalive 2; keepalive_timeout 10s; keepalive_requests 10; }
+    upstream r { random; server 127.0.0.1:1; server 127.0.0.1:2; }
+    server {
+        listen 127.0.0.1:1;
+        location /i/ { autoindex on; autoindex_exact_size off; autoindex_localtime on; autoindex_format json; }
+        location /u/ { uwsgi_pass h; uwsgi_next_upstream error timeout http_503; uwsgi_next_upstream_tries 2; uwsgi_next_upstream_timeout 5s; }
+        location /p/ { proxy_pass http://r; proxy_next_upstream error; proxy_next_upstream_tries 3; proxy_next_upstream_timeout 1s; }
+        location /f/ { fastcgi_pass h; fastcgi_next_upstream off; fastcgi_next_upstream_tries 0; fastcgi_next_upstream_timeout 0; }
+    }`
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte("events {}\nhttp {"+http+"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := nginxT(t, path); !ok {
+		t.Fatalf("nginx refuses the config; the case is wrong:\n%s", out)
+	}
+	cfg, diags, err := Load(path, LoadOptions{Prefix: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	for _, d := range diags.Warnings() {
+		warnings = append(warnings, d.Error())
+	}
+	warnings = append(warnings, cfg.Warnings...)
+	noEffect := 0
+	for _, w := range warnings {
+		if strings.Contains(w, "has no effect") {
+			if !strings.Contains(w, `"postpone_output"`) {
+				t.Errorf("warning for a directive the proxy acts on: %s", w)
+			}
+			noEffect++
+		}
+	}
+	if noEffect != 1 {
+		t.Errorf("%d \"has no effect\" warnings, want 1 (postpone_output): %q", noEffect, warnings)
+	}
+	// the server-level settings written at the http level apply
+	srv := cfg.Listens[0].defaultServer
+	if !srv.underscoresInHeaders || srv.ignoreInvalidHeaders || srv.mergeSlashes || srv.headerTimeout != 20*time.Second {
+		t.Errorf("http-level server settings not inherited: underscores %v ignore_invalid %v merge_slashes %v header timeout %v",
+			srv.underscoresInHeaders, srv.ignoreInvalidHeaders, srv.mergeSlashes, srv.headerTimeout)
 	}
 }

@@ -1,13 +1,10 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/transport/fastcgi"
@@ -24,11 +21,6 @@ func (r *request) uwsgiPass() int {
 func (r *request) fastcgiPass() int {
 	return r.cgiPass(modFastCGI, r.conf.fastcgi, &r.conf.fastcgiConf)
 }
-
-// upstreamDialer opens upstream connections. TCP keep-alive probes are
-// off, as in nginx: they cost four system calls per connection and an
-// upstream connection lives for one request.
-var upstreamDialer = &net.Dialer{KeepAlive: -1}
 
 // cgiError is what both transports report.
 type cgiError struct {
@@ -64,37 +56,36 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 	}
 	defer body.close()
 
+	c := r.c
+	fields := c.fieldBuf[:0]
+	for _, h := range r.headers {
+		fields = append(fields, uwsgi.HeaderField{Name: h.name, Value: h.value})
+	}
+	c.fieldBuf = fields
+	req := uwsgi.Request{
+		Method:        r.method,
+		ContentLength: body.size,
+		Params:        r.cgiParams(pc),
+		Header:        fields,
+		Body:          uwsgi.NewBody(body.mem, body.file, body.size),
+		// nginx writes what it holds for the client whenever a read from
+		// the upstream would block
+		OnWait: c.flushBuffered,
+	}
+	if !pc.passRequestBody {
+		req.ContentLength = 0
+		req.Body = uwsgi.Body{}
+	}
 	scheme := "uwsgi://"
 	if mod == modFastCGI {
 		scheme = "fastcgi://"
 	}
-	fields := r.c.fieldBuf[:0]
-	for _, h := range r.headers {
-		fields = append(fields, uwsgi.HeaderField{Name: h.name, Value: h.value})
-	}
-	r.c.fieldBuf = fields
-	ctx := context.Background()
-	switch mod {
-	case modUWSGI:
-		ctx = uwsgi.WithParams(ctx, r.uwsgiParams(pc))
-		ctx = uwsgi.WithClientHeaders(ctx, fields)
-	default:
-		ffields := make([]fastcgi.HeaderField, len(fields))
-		for i, f := range fields {
-			ffields[i] = fastcgi.HeaderField{Name: f.Name, Value: f.Value}
-		}
-		ctx = fastcgi.WithParams(ctx, r.fastcgiParams(pc))
-		ctx = fastcgi.WithClientHeaders(ctx, ffields)
-		ctx = fastcgi.WithLogf(ctx, func(format string, args ...any) {
-			r.errorf(levelError, format, args...)
-		})
-	}
 
 	sel := up.newSelection(r)
-	r.upstream.tries = r.c.tryBuf[:0]
+	r.upstream.tries = c.tryBuf[:0]
 	defer func() {
-		r.c.triedBuf = sel.tried[:0]
-		r.c.tryBuf = r.upstream.tries[:0]
+		c.triedBuf = sel.tried[:0]
+		c.tryBuf = r.upstream.tries[:0]
 	}()
 	maxTries := up.tries()
 	if pc.nextTries > 0 && pc.nextTries < maxTries {
@@ -102,11 +93,11 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 	}
 	var deadline time.Time
 	if pc.nextTimeout > 0 {
-		deadline = r.c.srv.clock.now().Add(pc.nextTimeout)
+		deadline = c.srv.clock.now().Add(pc.nextTimeout)
 	}
 	status := 502
 	for try := 0; try < maxTries; try++ {
-		now := r.c.srv.clock.now()
+		now := c.srv.clock.now()
 		if try > 0 && !deadline.IsZero() && now.After(deadline) {
 			break
 		}
@@ -116,52 +107,18 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 			r.upstream.tries = append(r.upstream.tries, upstreamTry{addr: up.name, status: 502})
 			return status
 		}
-		r.upstream.current = scheme + p.name
-		if p.network == "unix" {
-			r.upstream.current = scheme + "unix:" + p.addr + ":"
-		}
-		start := r.c.srv.clock.now()
-		// the transports take the params and header lines from the
-		// context; the request itself carries little
-		req := &http.Request{
-			Method:        r.method,
-			URL:           &url.URL{Path: r.uri, RawQuery: r.args},
-			Proto:         r.proto,
-			Host:          r.host,
-			ContentLength: body.size,
-			Body:          http.NoBody,
-		}
-		if body.size > 0 {
-			req.Body = io.NopCloser(body.reader())
-		}
-		if !pc.passRequestBody {
-			req.ContentLength = 0
-			req.Body = http.NoBody
-		}
-		req = req.WithContext(ctx)
-		var rt http.RoundTripper
-		addr := p.addr
-		if p.network == "unix" {
-			addr = "unix:" + p.addr
-		}
-		switch mod {
-		case modUWSGI:
-			rt = &uwsgi.Transport{Addr: addr, Dial: upstreamDialer.DialContext, ConnectTimeout: pc.connectTimeout, SendTimeout: pc.sendTimeout,
-				ReadTimeout: pc.readTimeout, BufferSize: pc.bufferSize, Modifier1: pc.modifier1, Modifier2: pc.modifier2,
-				OmitRequestHeaders: !pc.passRequestHeaders, OmitRequestBody: !pc.passRequestBody}
-		default:
-			rt = &fastcgi.Transport{Addr: addr, Dial: upstreamDialer.DialContext, ConnectTimeout: pc.connectTimeout, SendTimeout: pc.sendTimeout,
-				ReadTimeout: pc.readTimeout, BufferSize: pc.bufferSize,
-				OmitRequestHeaders: !pc.passRequestHeaders, OmitRequestBody: !pc.passRequestBody}
-		}
-		resp, err := rt.RoundTrip(req)
-		elapsed := r.c.srv.clock.now().Sub(start)
+		r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = scheme, p, ""
+		start := now
+		a, err := r.startCall(mod, p, pc, &req)
+		r.now = c.srv.clock.now()
+		elapsed := r.now.Sub(start)
 		if err != nil {
+			c.srv.calls.put(a.body)
 			ce, ok := asCGIError(err)
 			if !ok {
 				ce = cgiError{status: 502, beforeReply: true, msg: err.Error()}
 			}
-			sel.done(p, ce.status != 500, r.c.srv.clock.now())
+			sel.done(p, ce.status != 500, r.now)
 			r.errorf(levelError, "%s", ce.msg)
 			status = ce.status
 			t := upstreamTry{addr: p.name, status: ce.status, connect: -1, header: -1, response: elapsed}
@@ -174,21 +131,88 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 			}
 			continue
 		}
-		t := upstreamTry{addr: p.name, status: resp.StatusCode, header: elapsed}
-		if r.retryStatus(pc, resp.StatusCode) && try+1 < maxTries {
-			resp.Body.Close()
-			sel.done(p, true, r.c.srv.clock.now())
+		t := upstreamTry{addr: p.name, status: a.status, header: elapsed}
+		if r.retryStatus(pc, a.status) && try+1 < maxTries {
+			a.body.Close()
+			c.srv.calls.put(a.body)
+			sel.done(p, true, r.now)
 			t.response = elapsed
 			r.upstream.tries = append(r.upstream.tries, t)
-			status = resp.StatusCode
+			status = a.status
 			continue
 		}
-		sel.done(p, false, r.c.srv.clock.now())
-		rc := r.forwardResponse(resp, mod, pc, &t, start)
+		sel.done(p, false, r.now)
+		rc := r.forwardResponse(&a, mod, pc, &t, start)
+		c.srv.calls.put(a.body)
 		r.upstream.tries = append(r.upstream.tries, t)
 		return rc
 	}
 	return status
+}
+
+// startCall sends the request to peer p through the module's transport
+// and returns the answer's head. The answer's body is a Call from the
+// server's pool (also after a failure), which the caller closes and
+// returns.
+func (r *request) startCall(mod upstreamModule, p *peer, pc *passConf, req *uwsgi.Request) (upstreamAnswer, error) {
+	c := r.c
+	if mod == modUWSGI {
+		call := c.srv.calls.uwsgi()
+		call.Request = *req
+		tr := uwsgi.Transport{Addr: p.passAddr, ConnectTimeout: pc.connectTimeout, SendTimeout: pc.sendTimeout,
+			ReadTimeout: pc.readTimeout, BufferSize: pc.bufferSize, Modifier1: pc.modifier1, Modifier2: pc.modifier2,
+			OmitRequestHeaders: !pc.passRequestHeaders, OmitRequestBody: !pc.passRequestBody}
+		if err := tr.Start(call); err != nil {
+			call.Close()
+			return upstreamAnswer{body: call}, err
+		}
+		h := call.Head
+		return upstreamAnswer{status: h.StatusCode, statusText: h.FullStatus(), length: h.ContentLength, fields: h.Fields, body: call}, nil
+	}
+	call := c.srv.calls.fastcgi()
+	call.Request = *req
+	call.Logf = c.logUpstream
+	tr := fastcgi.Transport{Addr: p.passAddr, ConnectTimeout: pc.connectTimeout, SendTimeout: pc.sendTimeout,
+		ReadTimeout: pc.readTimeout, BufferSize: pc.bufferSize,
+		OmitRequestHeaders: !pc.passRequestHeaders, OmitRequestBody: !pc.passRequestBody}
+	if err := tr.Start(call); err != nil {
+		call.Close()
+		return upstreamAnswer{body: call}, err
+	}
+	h := call.Head
+	return upstreamAnswer{status: h.StatusCode, statusText: h.FullStatus(), length: h.ContentLength, fields: h.Fields, body: call}, nil
+}
+
+// callPool recycles the transports' Calls, with their buffers, from
+// request to request.
+type callPool struct {
+	uwsgiCalls, fastcgiCalls sync.Pool
+}
+
+func (p *callPool) uwsgi() *uwsgi.Call {
+	if c, ok := p.uwsgiCalls.Get().(*uwsgi.Call); ok {
+		return c
+	}
+	return new(uwsgi.Call)
+}
+
+func (p *callPool) fastcgi() *fastcgi.Call {
+	if c, ok := p.fastcgiCalls.Get().(*fastcgi.Call); ok {
+		return c
+	}
+	return new(fastcgi.Call)
+}
+
+// put returns a closed Call; the request's parts it holds are dropped.
+func (p *callPool) put(body io.ReadCloser) {
+	switch c := body.(type) {
+	case *uwsgi.Call:
+		c.Request = uwsgi.Request{}
+		p.uwsgiCalls.Put(c)
+	case *fastcgi.Call:
+		c.Request, c.Logf = fastcgi.Request{}, nil
+		p.fastcgiCalls.Put(c)
+	}
 }
 
 // mayRetry applies *_next_upstream to a failed try.
@@ -213,26 +237,42 @@ func (r *request) mayRetry(pc *passConf, timeout, connecting bool) bool {
 
 // retryStatus reports an upstream status *_next_upstream asks to retry.
 func (r *request) retryStatus(pc *passConf, status int) bool {
-	bits := map[int]int{500: nextHTTP500, 502: nextHTTP502, 503: nextHTTP503, 504: nextHTTP504,
-		403: nextHTTP403, 404: nextHTTP404, 429: nextHTTP429}
-	b, ok := bits[status]
-	return ok && pc.nextUpstream&b != 0 && pc.nextUpstream&nextOff == 0
+	var b int
+	switch status {
+	case 500:
+		b = nextHTTP500
+	case 502:
+		b = nextHTTP502
+	case 503:
+		b = nextHTTP503
+	case 504:
+		b = nextHTTP504
+	case 403:
+		b = nextHTTP403
+	case 404:
+		b = nextHTTP404
+	case 429:
+		b = nextHTTP429
+	default:
+		return false
+	}
+	return pc.nextUpstream&b != 0 && pc.nextUpstream&nextOff == 0
 }
 
 // forwardResponse sends an upstream answer to the client.
-func (r *request) forwardResponse(resp *http.Response, mod upstreamModule, pc *passConf, t *upstreamTry, start time.Time) int {
-	defer resp.Body.Close()
-	if rc, ok := r.xAccelRedirect(resp); ok {
+func (r *request) forwardResponse(a *upstreamAnswer, mod upstreamModule, pc *passConf, t *upstreamTry, start time.Time) int {
+	defer a.body.Close()
+	if rc, ok := r.xAccelRedirect(a); ok {
 		return rc
 	}
-	if r.interceptStatus(resp.StatusCode, pc) {
-		return resp.StatusCode
+	if r.interceptStatus(a.status, pc) {
+		return a.status
 	}
-	r.setUpstreamResponse(resp, mod, pc)
+	r.setUpstreamResponse(a, mod, pc)
 	if code := r.sendHeader(); code != 0 {
 		return code
 	}
-	n, err := r.sendUpstreamBody(resp.Body)
+	n, err := r.sendUpstreamBody(a.body, mod == modProxy)
 	t.length = n
 	t.response = r.c.srv.clock.now().Sub(start)
 	if err != nil {
@@ -276,26 +316,14 @@ func (r *request) resolvePass(target *uwsgiPass, mod upstreamModule) (*upstream,
 	return up, 0
 }
 
-// uwsgiParams evaluates uwsgi_param for the request.
-func (r *request) uwsgiParams(pc *passConf) uwsgi.Params {
+// cgiParams evaluates uwsgi_param or fastcgi_param for the request.
+func (r *request) cgiParams(pc *passConf) uwsgi.Params {
 	out := r.c.paramBuf[:0]
 	defer func() { r.c.paramBuf = out }()
 	for _, p := range pc.params {
 		v := p.value.eval(r)
 		skip := (p.ifNotEmpty && v == "") || (strings.HasPrefix(p.key, "HTTP_") && p.value.isLit && p.value.lit == "")
 		out = append(out, uwsgi.Param{Key: p.key, Value: v, Skip: skip})
-	}
-	return out
-}
-
-// fastcgiParams evaluates fastcgi_param for the request.
-func (r *request) fastcgiParams(pc *passConf) fastcgi.Params {
-	out := r.c.fparamBuf[:0]
-	defer func() { r.c.fparamBuf = out }()
-	for _, p := range pc.params {
-		v := p.value.eval(r)
-		skip := (p.ifNotEmpty && v == "") || (strings.HasPrefix(p.key, "HTTP_") && p.value.isLit && p.value.lit == "")
-		out = append(out, fastcgi.Param{Key: p.key, Value: v, Skip: skip})
 	}
 	return out
 }

@@ -76,6 +76,8 @@ func Compile(nc *nginxconf.Config, opts LoadOptions) (cfg *Config, err error) {
 			logs:      map[string]*logFile{},
 			ErrorLog:  "stderr",
 			http:      &httpConf{},
+			// nginx's default
+			WorkerProcesses: 1,
 		},
 		formats: map[string]*logFormat{},
 		lookup:  opts.LookupHost,
@@ -98,6 +100,9 @@ type compiler struct {
 	pendingPass []func() error
 	listens     map[string]*Listen
 	lookup      func(string) ([]string, error)
+	// srvDefaults are the server-level settings written at the http
+	// level, which every server starts from (nginx merges them so)
+	srvDefaults vserver
 }
 
 // errAt formats an error with nginx's " in FILE:LINE" suffix.
@@ -142,7 +147,19 @@ func (cc *compiler) compile(nc *nginxconf.Config, globals string) error {
 			}
 		case "pid":
 			cc.cfg.PIDFile = cc.path(d.Arg(0))
-		case "events", "worker_processes", "daemon", "master_process", "user",
+		case "worker_processes":
+			if d.Arg(0) == "auto" {
+				cc.cfg.WorkerProcesses = 0
+			} else {
+				n, err := intArg(d, 0)
+				if err != nil {
+					return err
+				}
+				// nginx starts no worker for 0; one thread is the least
+				// wsgideck can serve with
+				cc.cfg.WorkerProcesses = max(n, 1)
+			}
+		case "events", "daemon", "master_process", "user",
 			"worker_rlimit_nofile", "env", "pcre_jit", "include", "worker_cpu_affinity",
 			"worker_priority", "timer_resolution", "lock_file", "working_directory",
 			"worker_shutdown_timeout", "thread_pool", "load_module", "debug_points",
@@ -304,12 +321,19 @@ func (cc *compiler) compileHTTP(hd *nginxconf.Directive) error {
 	}
 	var servers []*nginxconf.Directive
 	sc := &script{}
+	cc.srvDefaults = vserver{mergeSlashes: true, ignoreInvalidHeaders: true, headerTimeout: defaultHeaderTimeout}
 	for _, d := range dirs {
 		switch d.Name {
 		case "upstream", "map", "log_format":
 			continue
 		case "server":
 			servers = append(servers, d)
+			continue
+		}
+		if ok, err := cc.serverSetting(&cc.srvDefaults, d); ok || err != nil {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		if err := cc.locDirective(conf, sc, d, levelHTTP, nil); err != nil {
@@ -375,11 +399,41 @@ const (
 	levelLimitExcept
 )
 
+// serverSetting applies a server-level setting that may also be written at
+// the http level; ok is false for any other directive.
+func (cc *compiler) serverSetting(srv *vserver, d *nginxconf.Directive) (ok bool, err error) {
+	switch d.Name {
+	case "merge_slashes", "underscores_in_headers", "ignore_invalid_headers":
+		v, err := flagArg(d)
+		if err != nil {
+			return true, err
+		}
+		switch d.Name {
+		case "merge_slashes":
+			srv.mergeSlashes = v
+		case "underscores_in_headers":
+			srv.underscoresInHeaders = v
+		default:
+			srv.ignoreInvalidHeaders = v
+		}
+		return true, nil
+	case "client_header_timeout":
+		v, err := durationArg(d)
+		if err != nil {
+			return true, err
+		}
+		srv.headerTimeout = v
+		return true, nil
+	}
+	return false, nil
+}
+
 func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) error {
 	srv := &vserver{
-		mergeSlashes:         true,
-		ignoreInvalidHeaders: true,
-		headerTimeout:        defaultHeaderTimeout,
+		mergeSlashes:         cc.srvDefaults.mergeSlashes,
+		underscoresInHeaders: cc.srvDefaults.underscoresInHeaders,
+		ignoreInvalidHeaders: cc.srvDefaults.ignoreInvalidHeaders,
+		headerTimeout:        cc.srvDefaults.headerTimeout,
 		named:                map[string]*location{},
 		locations:            &locTree{},
 		file:                 sd.File.Path,
@@ -399,30 +453,10 @@ func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) er
 			names = append(names, d)
 		case "location":
 			deferred = append(deferred, d)
-		case "merge_slashes":
-			v, err := flagArg(d)
-			if err != nil {
+		case "merge_slashes", "underscores_in_headers", "ignore_invalid_headers", "client_header_timeout":
+			if _, err := cc.serverSetting(srv, d); err != nil {
 				return err
 			}
-			srv.mergeSlashes = v
-		case "underscores_in_headers":
-			v, err := flagArg(d)
-			if err != nil {
-				return err
-			}
-			srv.underscoresInHeaders = v
-		case "ignore_invalid_headers":
-			v, err := flagArg(d)
-			if err != nil {
-				return err
-			}
-			srv.ignoreInvalidHeaders = v
-		case "client_header_timeout":
-			v, err := durationArg(d)
-			if err != nil {
-				return err
-			}
-			srv.headerTimeout = v
 		case "client_header_buffer_size", "large_client_header_buffers", "server_names_hash_bucket_size", "server_names_hash_max_size":
 		default:
 			if err := cc.locDirective(conf, sc, d, levelServer, &deferred); err != nil {

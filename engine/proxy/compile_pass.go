@@ -156,12 +156,14 @@ func (cc *compiler) passDirective(c *locConf, d *nginxconf.Directive, level int)
 		default:
 			pc.nextTimeout = v
 		}
+		return true, nil
 	case "buffer_size":
 		v, err := sizeArg(d, false)
 		if err != nil {
 			return true, err
 		}
 		pc.bufferSize = int(v)
+		return true, nil
 	case "param":
 		if mod == "proxy" {
 			break

@@ -29,6 +29,13 @@ type Config struct {
 	// PIDFile is the pid directive's path, or "".
 	PIDFile string
 
+	// WorkerProcesses is worker_processes: nginx's number of
+	// single-threaded worker processes, 1 when the directive is absent, 0
+	// for "auto" (one per CPU). wsgideck serves from one process; a
+	// command running the proxy maps this to the number of threads that
+	// run Go code at once (GOMAXPROCS).
+	WorkerProcesses int
+
 	http      *httpConf
 	upstreams map[string]*upstream
 	vars      *varTable

@@ -3,8 +3,6 @@ package proxy
 import (
 	"bufio"
 	"errors"
-	"github.com/wsgideck/wsgideck/engine/transport/fastcgi"
-	"github.com/wsgideck/wsgideck/engine/transport/uwsgi"
 	"io"
 	"net"
 	"os"
@@ -14,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/wsgideck/wsgideck/engine/transport/fastcgi"
+	"github.com/wsgideck/wsgideck/engine/transport/uwsgi"
 )
 
 // conn is one client connection. It reads requests one after the other
@@ -21,12 +22,18 @@ import (
 type conn struct {
 	srv *Server
 	nc  net.Conn
+	// io reads and writes nc; br and bw buffer it
+	io  sockIO
 	br  *bufio.Reader
 	bw  *bufio.Writer
 	req request
 
 	id       uint64
 	requests int
+
+	// the listen group of the connection in listenCfg
+	listenCfg   *Config
+	listenGroup *Listen
 
 	localIP, localPort   string
 	remoteIP, remotePort string
@@ -43,9 +50,12 @@ type conn struct {
 	tryBuf    []upstreamTry
 	fieldBuf  []uwsgi.HeaderField
 	paramBuf  uwsgi.Params
-	fparamBuf fastcgi.Params
-	// streamMu guards the writer while an upstream answer is streamed and
-	// a flush timer may run.
+	answerBuf []uwsgi.HeaderField
+	// flushBuffered and logUpstream, bound once for the transports
+	flushBuffered func()
+	logUpstream   fastcgi.Logf
+	// streamMu guards the writer while a proxy_pass answer is streamed
+	// and a flush timer may run.
 	streamMu sync.Mutex
 	scratch  [64]byte
 	werr     error
@@ -69,9 +79,12 @@ const (
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	c := &conn{srv: s, nc: nc, id: id}
-	c.br = s.readers.get(nc)
-	c.bw = s.writers.get(nc)
+	c.io.init(c, nc)
+	c.br = s.readers.get(&c.io)
+	c.bw = s.writers.get(&c.io)
 	c.req.c = c
+	c.flushBuffered = c.flushIfBuffered
+	c.logUpstream = c.logUpstreamError
 	if la, ok := nc.LocalAddr().(*net.TCPAddr); ok {
 		c.localIP = la.IP.String()
 		c.localPort = strconv.Itoa(la.Port)
@@ -113,6 +126,36 @@ func (c *conn) flush() error {
 	return c.werr
 }
 
+// listen returns the listen group the connection arrived on in cfg,
+// looked up once per configuration.
+func (c *conn) listen(cfg *Config) *Listen {
+	if cfg != c.listenCfg {
+		c.listenCfg, c.listenGroup = cfg, cfg.listenFor(c)
+	}
+	return c.listenGroup
+}
+
+// setReadDeadline sets the client read deadline now, replacing one
+// deferred by deferReadDeadline.
+func (c *conn) setReadDeadline(t time.Time) {
+	c.io.pendingDeadline = time.Time{}
+	c.nc.SetReadDeadline(t)
+}
+
+// flushIfBuffered writes what the connection holds for the client: nginx
+// does so whenever a read from an upstream would block.
+func (c *conn) flushIfBuffered() {
+	if c.bw.Buffered() > 0 {
+		c.flush()
+	}
+}
+
+// logUpstreamError writes a transport's log line with the request's
+// context.
+func (c *conn) logUpstreamError(format string, args ...any) {
+	c.req.errorf(levelError, format, args...)
+}
+
 // serve runs the connection until the client or the server ends it.
 func (c *conn) serve() {
 	defer c.close()
@@ -121,7 +164,7 @@ func (c *conn) serve() {
 		if cfg == nil {
 			return
 		}
-		lis := cfg.listenFor(c)
+		lis := c.listen(cfg)
 		if lis == nil {
 			return
 		}
@@ -137,7 +180,7 @@ func (c *conn) serve() {
 			if c.srv.draining.Load() {
 				return
 			}
-			c.nc.SetReadDeadline(c.srv.clock.now().Add(wait))
+			c.setReadDeadline(c.srv.clock.now().Add(wait))
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
@@ -147,7 +190,7 @@ func (c *conn) serve() {
 		if cfg = c.srv.config(); cfg == nil {
 			return
 		}
-		if lis = cfg.listenFor(c); lis == nil {
+		if lis = c.listen(cfg); lis == nil {
 			return
 		}
 		def = lis.defaultServer
@@ -159,7 +202,10 @@ func (c *conn) serve() {
 		r.srv = def
 		r.conf = def.conf
 		r.start = c.srv.clock.now()
-		c.nc.SetReadDeadline(r.start.Add(def.headerTimeout))
+		r.now = r.start
+		// the rest of the head is usually in the buffer already: the
+		// deadline is only set if the socket has to be read again
+		c.io.deferReadDeadline(r.start.Add(def.headerTimeout))
 		code := c.readHead(r)
 		switch {
 		case code == -1:
@@ -198,14 +244,11 @@ func (c *conn) endRequest(r *request) {
 			// body: the connection cannot be reused
 			r.keepAlive = false
 		} else {
-			c.nc.SetReadDeadline(c.srv.clock.now().Add(r.conf.bodyTimeout))
+			c.setReadDeadline(c.srv.clock.now().Add(r.conf.bodyTimeout))
 			if err := r.body.discard(); err != nil {
 				r.keepAlive = false
 			}
 		}
-	}
-	if r.conf != nil && r.conf.sendTimeout > 0 {
-		c.nc.SetWriteDeadline(c.srv.clock.now().Add(r.conf.sendTimeout))
 	}
 	// logged before the answer is flushed, so that a client that sends
 	// its next request as soon as it has this answer finds the log line
@@ -225,7 +268,7 @@ func (c *conn) close() {
 		if tc, ok := c.nc.(*net.TCPConn); ok {
 			tc.CloseWrite()
 			deadline := c.srv.clock.now().Add(5 * time.Second)
-			c.nc.SetReadDeadline(deadline)
+			c.setReadDeadline(deadline)
 			io.Copy(io.Discard, io.LimitReader(c.br, 1<<20))
 		}
 	}

@@ -48,12 +48,28 @@
 // the access log. Internal redirects (index, try_files, error_page,
 // X-Accel-Redirect) restart the cycle, at most ten times, as in nginx.
 //
-// uwsgi_pass and fastcgi_pass go through the http.RoundTrippers of
-// engine/transport/uwsgi and engine/transport/fastcgi, called directly
-// (not under httputil.ReverseProxy, whose header handling is not nginx's),
-// with the params evaluated here and the client's header lines in wire
-// order. proxy_pass has its own HTTP/1.x client, because nginx talks
-// HTTP/1.0 with "Connection: close" by default, which net/http cannot.
+// uwsgi_pass and fastcgi_pass go through the Calls of
+// engine/transport/uwsgi and engine/transport/fastcgi (the transports'
+// http.RoundTrippers without net/http's types), from a pool, with the
+// params evaluated here, the client's header lines in wire order and the
+// upstream's answer headers in its order. proxy_pass has its own HTTP/1.x
+// client, because nginx talks HTTP/1.0 with "Connection: close" by
+// default, which net/http cannot.
+//
+// # Performance
+//
+// A request is served on its connection's goroutine from start to end,
+// upstream exchange included, and the request path allocates next to
+// nothing: buffers, header lists and transport Calls are reused. Client
+// sockets (and, in the transports, upstream sockets) are read and written
+// with raw system calls through the runtime's poller, as nginx's event
+// loop does: a send on loopback runs the peer's TCP work inline, and an
+// ordinary system call would let the runtime hand the goroutine's
+// processor to another thread meanwhile. With GOMAXPROCS=1 (wsgideckd nginx
+// maps worker_processes to it) the proxy is one event loop, like an nginx
+// worker. Deadlines are set only where a wait may follow; the Date header
+// uses the time the request path last read the clock, as nginx uses its
+// cached time.
 // Upstream groups balance by weighted round robin (nginx's smooth
 // algorithm), least_conn, ip_hash, hash or random, honour max_fails,
 // fail_timeout, backup and down, retry the next server as
@@ -72,15 +88,22 @@
 //     and line. Named groups may be written (?<name>...) or (?P<name>...).
 //   - No TLS, HTTP/2 or QUIC: "listen ... ssl" serves plain HTTP/1.x, with a
 //     warning; https:// upstreams are refused.
-//   - Upstream answer headers are passed in sorted order with canonical
-//     names (net/http's header map), not in the order the upstream sent.
+//   - proxy_pass answer headers are passed in sorted order with canonical
+//     names (net/http reads the answer), not in the order the upstream
+//     sent; uwsgi_pass and fastcgi_pass answers keep the upstream's order
+//     and names, as nginx does.
 //   - error_log below the http level is folded into the main error log.
 //   - The default prefix (for "root html", "logs/access.log") is the config
 //     file's directory, not Debian's /usr/share/nginx; nginx's default
 //     access log (logs/access.log) is used only when that directory exists.
 //   - After a reload, keep-alive connections carry on with the new config
 //     instead of being closed by an exiting worker.
-//   - A streamed upstream answer is flushed to the client 2 ms after the
-//     last data if no more arrives (nginx flushes when a read would block,
-//     which Go cannot ask).
+//   - A streamed uwsgi_pass or fastcgi_pass answer is passed on whenever a
+//     read from the upstream would block, as nginx does with *_buffering
+//     off; with buffering on (its default) nginx holds a partly filled
+//     buffer until it fills or the answer ends, which delays server-sent
+//     events until "X-Accel-Buffering: no" is set. wsgideck does not
+//     delay them. A proxy_pass answer, read through net/http, which cannot
+//     tell a read that would block, is flushed 2 ms after the last data
+//     if no more arrives.
 package proxy

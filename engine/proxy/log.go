@@ -137,7 +137,7 @@ func (r *request) errorf(level int, format string, args ...any) {
 	if r.line != "" {
 		msg += ", request: \"" + r.line + "\""
 	}
-	if u := r.upstream.current; u != "" {
+	if u := r.upstream.current(); u != "" {
 		msg += ", upstream: \"" + u + "\""
 	}
 	if h := r.hdr(hHost); h != "" {

@@ -50,10 +50,11 @@ func (r *request) proxyPass() int {
 			r.upstream.tries = append(r.upstream.tries, upstreamTry{addr: up.name, status: 502})
 			return status
 		}
-		r.upstream.current = "http://" + p.name + uri
+		r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = "http://", p, uri
 		start := now
 		resp, uc, perr := r.proxyTry(up, p, pc, head, body)
-		elapsed := r.c.srv.clock.now().Sub(start)
+		r.now = r.c.srv.clock.now()
+		elapsed := r.now.Sub(start)
 		if perr != nil {
 			sel.done(p, true, r.c.srv.clock.now())
 			r.errorf(levelError, "%s", perr.msg)
@@ -75,7 +76,9 @@ func (r *request) proxyPass() int {
 		}
 		sel.done(p, false, r.c.srv.clock.now())
 		resp.Body = &upstreamBody{ReadCloser: resp.Body, uc: uc, up: up, p: p, reusable: !resp.Close}
-		rc := r.forwardResponse(resp, modProxy, pc, &t, start)
+		a := answerFromHTTP(resp, r.c.answerBuf)
+		r.c.answerBuf = a.fields[:0]
+		rc := r.forwardResponse(&a, modProxy, pc, &t, start)
 		r.upstream.tries = append(r.upstream.tries, t)
 		return rc
 	}

@@ -70,6 +70,9 @@ type request struct {
 	conf *locConf
 
 	start time.Time
+	// now is when the request path last read the clock: the Date header's
+	// time, as nginx's is its cached time of the last event
+	now time.Time
 
 	// request line
 	line      string // $request
@@ -142,8 +145,11 @@ func (r *request) reset() {
 	varsSet := r.varsSet[:0]
 	mapDone := r.mapDone[:0]
 	respHeaders := r.resp.headers[:0]
+	clear(r.upstream.respFields) // no old answer kept alive
+	respFields := r.upstream.respFields[:0]
 	*r = request{c: c, uriBuf: uriBuf, headers: headers, caps: caps, vars: vars, varsSet: varsSet, mapDone: mapDone}
 	r.resp.headers = respHeaders
+	r.upstream.respFields = respFields
 	r.contentLength = -1
 	r.resp.reset()
 }

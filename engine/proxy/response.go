@@ -177,7 +177,7 @@ func (r *request) writeHeader() {
 	}
 	if !w.upstreamDate {
 		b.WriteString("Date: ")
-		b.WriteString(c.srv.clock.httpDate())
+		b.WriteString(c.srv.clock.httpDateAt(r.now))
 		b.WriteString("\r\n")
 	}
 	if w.contentType != "" {

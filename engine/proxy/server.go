@@ -52,6 +52,7 @@ type Server struct {
 
 	readers readerPool
 	writers writerPool
+	calls   callPool
 
 	errLog atomic.Pointer[errorLog]
 }
@@ -323,8 +324,11 @@ type cachedDate struct {
 
 func newClock(now func() time.Time) *clock { return &clock{now: now} }
 
-func (c *clock) httpDate() string {
-	t := c.now()
+// httpDateAt is the Date header for t, or for now when t is zero.
+func (c *clock) httpDateAt(t time.Time) string {
+	if t.IsZero() {
+		t = c.now()
+	}
 	sec := t.Unix()
 	if d := c.date.Load(); d != nil && d.sec == sec {
 		return d.text

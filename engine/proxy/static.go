@@ -248,6 +248,10 @@ func (r *request) copyFile(f *staticFile, off, n int64) error {
 			c.nc.SetWriteDeadline(c.srv.clock.now().Add(r.conf.sendTimeout))
 		}
 		m, err := io.Copy(c.nc, io.LimitReader(osf, n))
+		if r.conf.sendTimeout > 0 {
+			// a deadline left armed would fail a later write at once
+			c.nc.SetWriteDeadline(time.Time{})
+		}
 		r.bytesSent += m
 		r.bodyBytesSent += m
 		if err != nil {

@@ -6,13 +6,14 @@ import (
 	"hash/crc32"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/transport/uwsgi"
 )
 
 // Balancing methods of an upstream block.
@@ -49,6 +50,7 @@ type peer struct {
 	name            string // as the log shows it: "127.0.0.1:8000", "unix:/p"
 	server          string // the server line's address as written
 	network, addr   string
+	passAddr        string // as the transports take it: addr, or "unix:" addr
 	weight          int
 	maxFails        int
 	maxConns        int
@@ -66,7 +68,11 @@ type peer struct {
 }
 
 func newPeer(name, network, addr string, weight int) *peer {
-	return &peer{name: name, server: name, network: network, addr: addr, weight: weight, maxFails: 1, failTimeout: 10 * time.Second}
+	passAddr := addr
+	if network == "unix" {
+		passAddr = "unix:" + addr
+	}
+	return &peer{name: name, server: name, network: network, addr: addr, passAddr: passAddr, weight: weight, maxFails: 1, failTimeout: 10 * time.Second}
 }
 
 func (u *upstream) init() {
@@ -469,12 +475,30 @@ func (s *selection) done(p *peer, failed bool, now time.Time) {
 
 // upstreamState is what the $upstream_* variables report.
 type upstreamState struct {
-	tries       []upstreamTry
-	current     string
-	respHeader  http.Header
+	tries []upstreamTry
+	// the peer being tried, for the error log's "upstream:" (built only
+	// when a line is logged): scheme, then the peer, then uri
+	curScheme string
+	curPeer   *peer
+	curURI    string
+	// respFields are the last answer's headers, for $upstream_http_*
+	respFields  []uwsgi.HeaderField
 	proxyHost   string
 	proxyPort   string
 	requestBody string
+}
+
+// current is the upstream the error log names: "uwsgi://127.0.0.1:3031",
+// "uwsgi://unix:/run/app.sock:", "http://127.0.0.1:8000/uri".
+func (s *upstreamState) current() string {
+	p := s.curPeer
+	if p == nil {
+		return ""
+	}
+	if p.network == "unix" && s.curScheme != "http://" {
+		return s.curScheme + "unix:" + p.addr + ":" + s.curURI
+	}
+	return s.curScheme + p.name + s.curURI
 }
 
 type upstreamTry struct {
@@ -485,17 +509,20 @@ type upstreamTry struct {
 }
 
 func (s *upstreamState) header(name string) string {
-	for k, vs := range s.respHeader {
-		if varNameEqual(strings.ToLower(k), name) && len(vs) > 0 {
-			return vs[0]
+	for _, f := range s.respFields {
+		if varNameEqual(strings.ToLower(f.Name), name) {
+			return f.Value
 		}
 	}
 	return ""
 }
 
 func (s *upstreamState) cookie(name string) string {
-	for _, c := range s.respHeader["Set-Cookie"] {
-		kv := c
+	for _, f := range s.respFields {
+		if !strings.EqualFold(f.Name, "Set-Cookie") {
+			continue
+		}
+		kv := f.Value
 		if i := strings.IndexByte(kv, ';'); i >= 0 {
 			kv = kv[:i]
 		}

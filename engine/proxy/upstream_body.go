@@ -54,7 +54,8 @@ func (r *request) bufferBody() (*bufferedBody, int) {
 	c := r.c
 	var chunk [32 << 10]byte
 	for {
-		c.nc.SetReadDeadline(c.srv.clock.now().Add(r.conf.bodyTimeout))
+		r.now = c.srv.clock.now()
+		c.setReadDeadline(r.now.Add(r.conf.bodyTimeout))
 		n, err := br.Read(chunk[:])
 		if n > 0 {
 			if b.file == nil && len(b.mem)+n <= memBodyLimit {

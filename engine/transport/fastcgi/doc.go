@@ -12,8 +12,15 @@
 // HTTP_* pairs with nginx's suppression rules. Failures come back as *Error,
 // carrying the status nginx answers and the words it logs.
 //
+// A proxy that answers many requests uses a Call instead: the same
+// exchange without net/http's types, reused from request to request so
+// that it allocates next to nothing, with the connection handled as the
+// uwsgi transport's is (raw non-blocking sockets on Linux, an OnWait hook
+// when a read would block).
+//
 // The exchange itself, the params, the client headers and the errors are
 // shared with the uwsgi transport (engine/transport/internal/upstream), so
-// Param, Params, HeaderField, Error and Phase are the same types in both
-// packages, and one context from WithParams serves either transport.
+// Param, Params, HeaderField, Error, Phase, Request and Head are the same
+// types in both packages, and one context from WithParams serves either
+// transport.
 package fastcgi

@@ -66,6 +66,14 @@ func appendPair(dst []byte, name, value string) []byte {
 	return append(dst, value...)
 }
 
+// appendPairBytes is appendPair with the name in bytes.
+func appendPairBytes(dst, name []byte, value string) []byte {
+	dst = appendLength(dst, len(name))
+	dst = appendLength(dst, len(value))
+	dst = append(dst, name...)
+	return append(dst, value...)
+}
+
 func appendLength(dst []byte, n int) []byte {
 	if n < 128 {
 		return append(dst, byte(n))
@@ -89,8 +97,12 @@ type recordReader struct {
 	buf []byte
 }
 
-func newRecordReader(r io.Reader) *recordReader {
-	return &recordReader{r: r, buf: make([]byte, headerSize+DefaultBufferSize)}
+// reset makes rr read from r, keeping its buffer.
+func (rr *recordReader) reset(r io.Reader) {
+	rr.r = r
+	if rr.buf == nil {
+		rr.buf = make([]byte, headerSize+DefaultBufferSize)
+	}
 }
 
 // next reads one record. It returns io.EOF only at a clean end between

@@ -1,7 +1,6 @@
 package fastcgi
 
 import (
-	"context"
 	"errors"
 	"io"
 
@@ -37,8 +36,6 @@ type responseBody struct {
 	remaining int64 // STDOUT bytes still expected, or -1 without a length
 	discard   bool  // drop STDOUT (a HEAD request)
 	logf      Logf
-	upstream  string
-	ctx       context.Context
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
@@ -99,19 +96,19 @@ func (b *responseBody) nextRecord() error {
 }
 
 func (b *responseBody) premature(reason string) error {
-	return upstream.PrematureBodyEnd(b.upstream, reason, nil)
+	return upstream.PrematureBodyEnd(b.X.Target.Name(), reason, nil)
 }
 
 func (b *responseBody) readError(err error) error {
 	var pe upstream.ProtocolError
 	switch {
 	case errors.As(err, &pe):
-		return upstream.PrematureBodyEnd(b.upstream, string(pe), err)
+		return upstream.PrematureBodyEnd(b.X.Target.Name(), string(pe), err)
 	case err == io.EOF && b.remaining <= 0:
 		// No end record, but nothing missing either.
 		return io.EOF
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return upstream.PrematureBodyEnd(b.upstream, upstream.ErrPrematureClose.Error(), io.ErrUnexpectedEOF)
+		return upstream.PrematureBodyEnd(b.X.Target.Name(), upstream.ErrPrematureClose.Error(), io.ErrUnexpectedEOF)
 	}
-	return upstream.BodyError(b.ctx, b.upstream, err)
+	return b.X.BodyError(err)
 }

@@ -19,7 +19,7 @@ func readAllResponse(t testing.TB, r io.Reader, method string) readResult {
 	var logs logCollector
 	tr := &Transport{BufferSize: 512}
 	res := upstreamtest.ReadAll(t, r, method, func(conn io.Reader, req *http.Request, release func()) (*http.Response, error) {
-		return tr.readResponse(conn, req, logs.logf, "fastcgi://test", release)
+		return tr.readTestResponse(conn, req, logs.logf, release)
 	})
 	return readResult{res, logs.lines}
 }

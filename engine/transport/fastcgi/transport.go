@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
@@ -77,57 +78,143 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
+// Call is one request through a Transport without net/http's types, for a
+// proxy that answers many requests: it fills in the Request, Starts the
+// call, reads the body with Read and Closes it, then reuses the Call for
+// the next request. A Call keeps its buffers, so from its second request on
+// it allocates next to nothing. It is not safe for concurrent use.
+type Call struct {
+	Request
+
+	// Logf, when set, receives this call's STDERR records and warnings
+	// instead of the Transport's Logf.
+	Logf Logf
+
+	// Head is the answer's CGI head once Start succeeded; it stays valid
+	// until the Call's next Start.
+	Head *Head
+
+	x      upstream.Exchange
+	params []byte
+	packet []byte
+	rest   []byte
+	rr     recordReader
+	body   responseBody
+}
+
+var _ io.ReadCloser = (*Call)(nil)
+
+// Start sends c's request to the responder (t.Addr, which must not be
+// empty) and reads the answer's head into c.Head. Upstream failures are
+// *Error. Whatever happens, c is ready for Read and Close afterwards: after
+// a failure Read fails and Close does nothing more.
+func (t *Transport) Start(c *Call) error {
+	return t.start(nil, c, t.Addr, t.callLogf(c))
+}
+
+// Read reads the body of the answer: the STDOUT content after the head, up
+// to the responder's Content-Length if it sent one. The connection is
+// closed as soon as the responder ends the request. A failure is an
+// *Error.
+func (c *Call) Read(p []byte) (int, error) { return c.body.Read(p) }
+
+// Close closes the connection, if the body has not already ended.
+func (c *Call) Close() error { return c.body.Close() }
+
 // RoundTrip sends r as one FastCGI request and returns the responder's CGI
 // answer. The params come from r's context (WithParams), the client headers
 // from WithClientHeaders or r itself. Upstream failures are *Error; a
 // failure reading the client's body wraps ErrClientBody; a cancelled request
 // returns the context's error.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	x := upstream.Exchange{
-		Scheme: "fastcgi", Addr: t.Addr, Dial: t.Dial,
-		ConnectTimeout: t.ConnectTimeout, SendTimeout: t.SendTimeout, ReadTimeout: t.ReadTimeout,
-		BodyBufferSize: t.BodyBufferSize, BodyTempDir: t.BodyTempDir,
-		CreateRequest: t.createRequest,
-		ReadResponse: func(conn io.Reader, r *http.Request, name string, release func()) (*http.Response, error) {
-			return t.readResponse(conn, r, t.logf(r.Context()), name, release)
-		},
+	body, err := upstream.ReadBody(r, t.BodyBufferSize, t.BodyTempDir)
+	if err != nil {
+		return nil, err
 	}
-	return x.RoundTrip(r)
+	defer body.Close()
+	c := &Call{Request: upstream.Request{
+		Method: r.Method, ContentLength: r.ContentLength,
+		Params: upstream.ParamsFromContext(r.Context()), Header: upstream.ClientHeaders(r), Body: *body,
+	}}
+	addr := t.Addr
+	if addr == "" && r.URL != nil {
+		addr = r.URL.Host
+	}
+	if err := t.start(r.Context(), c, addr, t.logf(r.Context())); err != nil {
+		return nil, err
+	}
+	resp := c.Head.Response(r)
+	resp.Body = c
+	return resp, nil
+}
+
+// start runs the exchange as ngx_http_upstream does for the fastcgi module:
+// build the PARAMS content (refusing one nginx would not build before
+// anything is dialled), connect, send, read the head.
+func (t *Transport) start(ctx context.Context, c *Call, addr string, logf Logf) error {
+	c.Head = nil
+	c.x.Begin(ctx, upstream.NewTarget("fastcgi", addr), t.ReadTimeout, t.SendTimeout, c.OnWait)
+	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}, logf: logf}
+	fail := func(err error) error {
+		c.body.Finish(err)
+		return err
+	}
+	if err := t.createRequest(c); err != nil {
+		return fail(err)
+	}
+	if err := c.x.Connect(t.Dial, t.ConnectTimeout); err != nil {
+		return fail(err)
+	}
+	if err := t.writeRequest(c, &c.x.Conn); err != nil {
+		return fail(c.x.SendError(err))
+	}
+	if err := t.readResponse(c, &c.x.Conn, logf); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // createRequest builds the PARAMS content as ngx_http_fastcgi_create_request
-// does: the params in order, then the client headers not hidden by a param.
-// All of it must fit in one record.
-func (t *Transport) createRequest(r *http.Request, body *upstream.Body, name string) (func(io.Writer) error, error) {
-	params := make([]byte, 0, 1024)
-	for key, value := range upstream.Vars(r, body, t.OmitRequestHeaders) {
-		params = appendPair(params, key, value)
+// does, into c.params: the params in order, then the client headers not
+// hidden by a param. All of it must fit in one record.
+func (t *Transport) createRequest(c *Call) error {
+	p := c.params[:0]
+	var name []byte
+	c.EachVar(t.OmitRequestHeaders, func(key, value string, header bool) {
+		if header {
+			name = upstream.AppendHeaderVarName(name[:0], key)
+			p = appendPairBytes(p, name, value)
+			return
+		}
+		p = appendPair(p, key, value)
+	})
+	c.params = p
+	if len(p) > maxContent {
+		return &Error{Status: http.StatusInternalServerError, Phase: Encoding,
+			Reason: fmt.Sprintf("fastcgi request record is too big: %d", len(p)), Upstream: c.x.Target.Name()}
 	}
-	if len(params) > maxContent {
-		return nil, &Error{Status: http.StatusInternalServerError, Phase: Encoding,
-			Reason: fmt.Sprintf("fastcgi request record is too big: %d", len(params)), Upstream: name}
-	}
-	return func(w io.Writer) error { return t.writeRequest(w, params, body) }, nil
+	return nil
 }
 
-// readResponse reads the records of the answer to r from conn: the head at
-// once, the body as the caller reads it. closeConn ends the connection once
-// the body is done or closed.
-func (t *Transport) readResponse(conn io.Reader, r *http.Request, logf Logf, name string, closeConn func()) (*http.Response, error) {
-	rr := newRecordReader(conn)
-	h, rest, err := t.readHead(rr, logf)
+// readResponse reads the records of the answer from conn until its head is
+// complete, into c.Head, and prepares c's body. The connection is released
+// once the body is done or closed.
+func (t *Transport) readResponse(c *Call, conn io.Reader, logf Logf) error {
+	c.rr.reset(conn)
+	h, rest, err := t.readHead(c, logf)
 	if err != nil {
-		return nil, upstream.HeadError(name, err)
+		return c.x.HeadError(err)
 	}
-	resp := h.Response(r)
+	c.Head = h
 	// nginx's input_filter_init: no body for 204 and 304, and none passed
 	// on for HEAD; the records are still read to the end, so that STDERR
 	// is logged and extra STDOUT is warned about.
-	b := &responseBody{BodyEnd: upstream.BodyEnd{Release: closeConn}, rr: rr, remaining: h.ContentLength, logf: logf, upstream: name, ctx: r.Context()}
+	b := &c.body
+	b.rr, b.remaining = &c.rr, h.ContentLength
 	switch {
 	case h.StatusCode == http.StatusNoContent || h.StatusCode == http.StatusNotModified:
 		b.remaining = 0
-	case r.Method == http.MethodHead:
+	case c.Method == http.MethodHead:
 		b.discard, b.remaining = true, -1
 	}
 	if b.remaining >= 0 && int64(len(rest)) > b.remaining {
@@ -137,19 +224,36 @@ func (t *Transport) readResponse(conn io.Reader, r *http.Request, logf Logf, nam
 	if !b.discard {
 		b.pending = rest
 	}
-	resp.Body = b
+	return nil
+}
+
+// readTestResponse is readResponse for a test's reader: the answer to r
+// from conn, logging to logf, with release called at the end of the body.
+func (t *Transport) readTestResponse(conn io.Reader, r *http.Request, logf Logf, release func()) (*http.Response, error) {
+	c := &Call{Request: upstream.Request{Method: r.Method}}
+	c.x.Begin(nil, upstream.NewTarget("fastcgi", "test"), 0, 0, nil)
+	c.x.OnRelease = release
+	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}, logf: logf}
+	if err := t.readResponse(c, conn, logf); err != nil {
+		c.body.Finish(err)
+		return nil, err
+	}
+	resp := c.Head.Response(r)
+	resp.Body = c
 	return resp, nil
 }
 
 // readHead reads records until the CGI head is complete, logging STDERR,
 // within BufferSize bytes as nginx's single header buffer allows. It returns
 // the head and the STDOUT bytes after it.
-func (t *Transport) readHead(rr *recordReader, logf Logf) (*upstream.Head, []byte, error) {
+func (t *Transport) readHead(c *Call, logf Logf) (*upstream.Head, []byte, error) {
 	limit := t.BufferSize
 	if limit <= 0 {
 		limit = DefaultBufferSize
 	}
-	p := upstream.NewCGIHeadParser()
+	rr := &c.rr
+	p := &c.x.Parser
+	p.Reset(false)
 	used := 0 // bytes of nginx's header buffer taken so far
 	sawStdout := false
 	for {
@@ -195,7 +299,8 @@ func (t *Transport) readHead(rr *recordReader, logf Logf) (*upstream.Head, []byt
 				}
 				// The body's first bytes: copied, since rec.content is
 				// reused by the next read.
-				return h, append(append([]byte(nil), rest...), rec.content[len(part):]...), nil
+				c.rest = append(append(c.rest[:0], rest...), rec.content[len(part):]...)
+				return h, c.rest, nil
 			}
 			used += rec.size
 			if len(part) < len(rec.content) || used >= limit {
@@ -209,17 +314,15 @@ func (t *Transport) readHead(rr *recordReader, logf Logf) (*upstream.Head, []byt
 // empty PARAMS record, the body as STDIN records of at most 32 KiB and the
 // empty STDIN record, laid out as nginx lays them out. A body held in memory
 // goes out in the same write as the rest.
-func (t *Transport) writeRequest(w io.Writer, params []byte, body *upstream.Body) error {
+func (t *Transport) writeRequest(c *Call, w io.Writer) error {
+	params, body := c.params, &c.Body
 	size := int64(0)
 	if !t.OmitRequestBody {
 		size = body.Size()
 	}
 	mem, inline := body.InMemory()
-	capacity := 4*headerSize + 8 + len(params) + 7
-	if inline {
-		capacity += len(mem) + (len(mem)/maxStdinChunk+1)*(headerSize+7)
-	}
-	buf := make([]byte, 0, capacity)
+	buf := c.packet[:0]
+	defer func() { c.packet = buf }()
 	buf = appendBeginRequest(buf)
 	buf = appendRecord(buf, typeParams, params)
 	buf = appendRecord(buf, typeParams, nil)
@@ -260,6 +363,19 @@ func (t *Transport) writeRequest(w io.Writer, params []byte, body *upstream.Body
 	return err
 }
 
+// callLogf is where a Call's log lines go.
+func (t *Transport) callLogf(c *Call) Logf {
+	if c.Logf != nil {
+		return c.Logf
+	}
+	if t.Logf != nil {
+		return t.Logf
+	}
+	return discardLog
+}
+
+func discardLog(string, ...any) {}
+
 func (t *Transport) logf(ctx context.Context) Logf {
 	if l, ok := ctx.Value(logfKey{}).(Logf); ok && l != nil {
 		return l
@@ -267,7 +383,7 @@ func (t *Transport) logf(ctx context.Context) Logf {
 	if t.Logf != nil {
 		return t.Logf
 	}
-	return func(string, ...any) {}
+	return discardLog
 }
 
 // HiddenResponseHeaders are the upstream headers nginx's fastcgi module keeps
@@ -275,3 +391,18 @@ func (t *Transport) logf(ctx context.Context) Logf {
 // returns every header; leaving these out is the proxy's job, as it is with
 // fastcgi_hide_header.
 var HiddenResponseHeaders = upstream.HiddenResponseHeaders("Status")
+
+// Head is an answer's status and headers.
+type Head = upstream.Head
+
+// Request is what a Call sends: the method, the evaluated params, the
+// client's header lines and body.
+type Request = upstream.Request
+
+// Body is a client request body read to its end.
+type Body = upstream.Body
+
+// NewBody returns a body read by the caller: mem, then, when rest is not
+// nil, the size-len(mem) bytes from the start of rest, which the caller
+// keeps and closes.
+func NewBody(mem []byte, rest *os.File, size int64) Body { return upstream.NewBody(mem, rest, size) }

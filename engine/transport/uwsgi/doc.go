@@ -12,8 +12,23 @@
 // back as *Error, which carries the status nginx answers (502, 504, or 500)
 // and the words nginx writes in its error log.
 //
+// A proxy that answers many requests uses a Call instead: the same
+// exchange without net/http's types (the params, header lines and body
+// handed over as they are, the answer's headers in the upstream's order),
+// reused from request to request so that it allocates next to nothing. Its
+// OnWait hook runs whenever a read from the upstream would block, which is
+// when nginx writes out what it holds for the client.
+//
+// On Linux, an upstream named by IP address or unix socket path is
+// connected with a non-blocking socket driven by raw system calls through
+// the runtime's poller, as nginx's event loop drives it: no getsockname,
+// getpeername or setsockopt, no wait for the connect before the packet is
+// written, and no thread handed over while a call runs (a Dial function or
+// a host name uses the net package instead).
+//
 // The exchange itself, the params, the client headers and the errors are
 // shared with the fastcgi transport (engine/transport/internal/upstream), so
-// Param, Params, HeaderField, Error and Phase are the same types in both
-// packages, and one context from WithParams serves either transport.
+// Param, Params, HeaderField, Error, Phase, Request and Head are the same
+// types in both packages, and one context from WithParams serves either
+// transport.
 package uwsgi

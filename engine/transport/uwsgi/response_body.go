@@ -1,7 +1,6 @@
 package uwsgi
 
 import (
-	"context"
 	"io"
 
 	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
@@ -14,10 +13,8 @@ import (
 type responseBody struct {
 	upstream.BodyEnd
 	buffered  []byte
-	conn      io.Reader // the timed connection
+	conn      io.Reader // the connection
 	remaining int64     // bytes left, or -1 to read to EOF
-	upstream  string
-	ctx       context.Context
 }
 
 func (b *responseBody) Read(p []byte) (int, error) {
@@ -44,10 +41,10 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF && b.remaining > 0:
-		err = upstream.PrematureBodyEnd(b.upstream, upstream.ErrPrematureClose.Error(), io.ErrUnexpectedEOF)
+		err = upstream.PrematureBodyEnd(b.X.Target.Name(), upstream.ErrPrematureClose.Error(), io.ErrUnexpectedEOF)
 	case err == io.EOF:
 	case err != nil:
-		err = upstream.BodyError(b.ctx, b.upstream, err)
+		err = b.X.BodyError(err)
 	case b.remaining == 0:
 		err = io.EOF
 	}

@@ -3,7 +3,6 @@ package uwsgi
 import (
 	"bytes"
 	"io"
-	"net/http"
 	"testing"
 
 	"github.com/wsgideck/wsgideck/engine/transport/internal/upstreamtest"
@@ -12,9 +11,7 @@ import (
 // readAllResponse reads one upstream answer as the transport does.
 func readAllResponse(t testing.TB, r io.Reader, method string) upstreamtest.ReadResult {
 	tr := &Transport{BufferSize: 512}
-	return upstreamtest.ReadAll(t, r, method, func(conn io.Reader, req *http.Request, release func()) (*http.Response, error) {
-		return tr.readResponse(conn, req, "uwsgi://test", release)
-	})
+	return upstreamtest.ReadAll(t, r, method, tr.readTestResponse)
 }
 
 // FuzzReadResponse feeds arbitrary upstream answers to the response reader

@@ -2,10 +2,12 @@ package uwsgi
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/transport/internal/upstream"
@@ -63,83 +65,202 @@ type Transport struct {
 
 var _ http.RoundTripper = (*Transport)(nil)
 
+// Call is one request through a Transport without net/http's types, for a
+// proxy that answers many requests: it fills in the Request, Starts the
+// call, reads the body with Read and Closes it, then reuses the Call for
+// the next request. A Call keeps its buffers, so from its second request on
+// it allocates next to nothing. It is not safe for concurrent use.
+type Call struct {
+	Request
+
+	// Head is the answer's status line and headers once Start succeeded;
+	// it stays valid until the Call's next Start.
+	Head *Head
+
+	x       upstream.Exchange
+	packet  []byte
+	headBuf []byte
+	body    responseBody
+}
+
+var _ io.ReadCloser = (*Call)(nil)
+
+// Start sends c's request to the upstream (t.Addr, which must not be empty)
+// and reads the answer's head into c.Head. Upstream failures are *Error.
+// Whatever happens, c is ready for Read and Close afterwards: after a
+// failure Read fails and Close does nothing more.
+func (t *Transport) Start(c *Call) error {
+	return t.start(nil, c, t.Addr)
+}
+
+// Read reads the body of the answer: the upstream's bytes up to its
+// Content-Length or to the end of the connection. The connection is closed
+// as soon as the body ends. A failure is an *Error.
+func (c *Call) Read(p []byte) (int, error) { return c.body.Read(p) }
+
+// Close closes the connection, if the body has not already ended.
+func (c *Call) Close() error { return c.body.Close() }
+
 // RoundTrip sends r as one uwsgi packet and returns the upstream's answer.
 // The params come from r's context (WithParams), the client headers from
 // WithClientHeaders or r itself. Upstream failures are *Error; a failure
 // reading the client's body wraps ErrClientBody; a cancelled request returns
 // the context's error.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	x := upstream.Exchange{
-		Scheme: "uwsgi", Addr: t.Addr, Dial: t.Dial,
-		ConnectTimeout: t.ConnectTimeout, SendTimeout: t.SendTimeout, ReadTimeout: t.ReadTimeout,
-		BodyBufferSize: t.BodyBufferSize, BodyTempDir: t.BodyTempDir,
-		CreateRequest: t.createRequest,
-		ReadResponse:  t.readResponse,
-	}
-	return x.RoundTrip(r)
-}
-
-// createRequest builds the packet as ngx_http_uwsgi_create_request does:
-// the header, the params in order, then the client headers not hidden by a
-// param. A body held in memory goes out in the same write as the packet.
-func (t *Transport) createRequest(r *http.Request, body *upstream.Body, name string) (func(io.Writer) error, error) {
-	vars := make(uwsgiproto.Vars, 0, len(upstream.ParamsFromContext(r.Context()))+len(r.Header)+1)
-	for key, value := range upstream.Vars(r, body, t.OmitRequestHeaders) {
-		vars = append(vars, uwsgiproto.Var{Key: key, Value: value})
-	}
-	mem, inline := body.InMemory()
-	inline = inline && !t.OmitRequestBody
-	size := uwsgiproto.HeaderSize + vars.Size()
-	if inline {
-		size += len(mem)
-	}
-	packet, err := uwsgiproto.AppendRequest(make([]byte, 0, size), t.Modifier1, t.Modifier2, vars)
+	body, err := upstream.ReadBody(r, t.BodyBufferSize, t.BodyTempDir)
 	if err != nil {
-		return nil, &Error{Status: http.StatusInternalServerError, Phase: Encoding,
-			Reason: fmt.Sprintf("uwsgi request is too big: %d", vars.Size()), Upstream: name, Err: err}
+		return nil, err
 	}
-	if inline {
-		packet = append(packet, mem...)
+	defer body.Close()
+	c := &Call{Request: upstream.Request{
+		Method: r.Method, ContentLength: r.ContentLength,
+		Params: upstream.ParamsFromContext(r.Context()), Header: upstream.ClientHeaders(r), Body: *body,
+	}}
+	addr := t.Addr
+	if addr == "" && r.URL != nil {
+		addr = r.URL.Host
 	}
-	return func(w io.Writer) error {
-		if _, err := w.Write(packet); err != nil {
-			return err
-		}
-		if !inline && !t.OmitRequestBody {
-			if _, err := body.WriteTo(w); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	if err := t.start(r.Context(), c, addr); err != nil {
+		return nil, err
+	}
+	resp := c.Head.Response(r)
+	resp.Body = c
+	if c.body.remaining == 0 {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
 }
 
-// readResponse reads the answer to r from conn: the head at once, the body
-// as the caller reads it. closeConn ends the connection once the body is
-// done or closed (at once when there is no body).
-func (t *Transport) readResponse(conn io.Reader, r *http.Request, name string, closeConn func()) (*http.Response, error) {
+// start runs the exchange as ngx_http_upstream does for the uwsgi module:
+// build the packet (refusing one nginx would not build before anything is
+// dialled), connect, send, read the head.
+func (t *Transport) start(ctx context.Context, c *Call, addr string) error {
+	c.Head = nil
+	c.x.Begin(ctx, upstream.NewTarget("uwsgi", addr), t.ReadTimeout, t.SendTimeout, c.OnWait)
+	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}}
+	fail := func(err error) error {
+		c.body.Finish(err)
+		return err
+	}
+	inline, err := t.createRequest(c)
+	if err != nil {
+		return fail(err)
+	}
+	if err := c.x.Connect(t.Dial, t.ConnectTimeout); err != nil {
+		return fail(err)
+	}
+	if _, err := c.x.Conn.Write(c.packet); err != nil {
+		return fail(c.x.SendError(err))
+	}
+	if !inline && !t.OmitRequestBody {
+		if _, err := c.Body.WriteTo(&c.x.Conn); err != nil {
+			return fail(c.x.SendError(err))
+		}
+	}
+	if err := t.readResponse(c, &c.x.Conn); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// createRequest builds the packet as ngx_http_uwsgi_create_request does,
+// into c.packet: the header, the params in order, then the client headers
+// not hidden by a param. A body held in memory goes in the same packet, so
+// that one write sends it all; inline says so.
+func (t *Transport) createRequest(c *Call) (inline bool, err error) {
+	p := append(c.packet[:0], 0, 0, 0, 0)
+	tooLong := false
+	c.EachVar(t.OmitRequestHeaders, func(key, value string, header bool) {
+		n := len(key)
+		if header {
+			n = upstream.HeaderVarNameLen(key)
+		}
+		if n > 0xffff || len(value) > 0xffff {
+			tooLong = true
+		}
+		p = binary.LittleEndian.AppendUint16(p, uint16(n))
+		if header {
+			p = upstream.AppendHeaderVarName(p, key)
+		} else {
+			p = append(p, key...)
+		}
+		p = binary.LittleEndian.AppendUint16(p, uint16(len(value)))
+		p = append(p, value...)
+	})
+	c.packet = p
+	size := len(p) - uwsgiproto.HeaderSize
+	if size > uwsgiproto.MaxVarsSize || tooLong {
+		return false, &Error{Status: http.StatusInternalServerError, Phase: Encoding,
+			Reason: fmt.Sprintf("uwsgi request is too big: %d", size), Upstream: c.x.Target.Name(), Err: uwsgiproto.ErrTooBig}
+	}
+	h := uwsgiproto.Header{Modifier1: t.Modifier1, Size: uint16(size), Modifier2: t.Modifier2}.Encode()
+	copy(p, h[:])
+	mem, whole := c.Body.InMemory()
+	if whole && !t.OmitRequestBody {
+		c.packet = append(c.packet, mem...)
+		return true, nil
+	}
+	return false, nil
+}
+
+// readResponse reads the answer's head from conn into c.Head, and prepares
+// c's body: the rest of the answer up to the upstream's Content-Length or
+// to EOF. The connection is released at once when there is no body.
+func (t *Transport) readResponse(c *Call, conn io.Reader) error {
 	size := t.BufferSize
 	if size <= 0 {
 		size = DefaultBufferSize
 	}
-	h, rest, err := upstream.ReadHead(conn, size)
-	if err != nil {
-		return nil, upstream.HeadError(name, err)
+	if cap(c.headBuf) != size {
+		c.headBuf = make([]byte, 0, size)
 	}
-	resp := h.Response(r)
+	h, rest, err := upstream.ReadHeadInto(conn, c.headBuf, &c.x.Parser)
+	if err != nil {
+		return c.x.HeadError(err)
+	}
+	c.Head = h
 	remaining := h.ContentLength
 	// nginx's input_filter_init: no body for 204, 304 and HEAD.
-	if h.StatusCode == http.StatusNoContent || h.StatusCode == http.StatusNotModified || r.Method == http.MethodHead {
+	if h.StatusCode == http.StatusNoContent || h.StatusCode == http.StatusNotModified || c.Method == http.MethodHead {
 		remaining = 0
 	}
+	c.body.buffered, c.body.conn, c.body.remaining = rest, conn, remaining
 	if remaining == 0 {
-		closeConn()
-		resp.Body = http.NoBody
-		return resp, nil
+		c.body.Finish(io.EOF)
 	}
-	resp.Body = &responseBody{BodyEnd: upstream.BodyEnd{Release: closeConn}, buffered: rest, conn: conn, remaining: remaining, upstream: name, ctx: r.Context()}
+	return nil
+}
+
+// readTestResponse is readResponse for a test's reader: the answer to r
+// from conn, with release called at the end of the body.
+func (t *Transport) readTestResponse(conn io.Reader, r *http.Request, release func()) (*http.Response, error) {
+	c := &Call{Request: upstream.Request{Method: r.Method}}
+	c.x.Begin(nil, upstream.NewTarget("uwsgi", "test"), 0, 0, nil)
+	c.x.OnRelease = release
+	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}}
+	if err := t.readResponse(c, conn); err != nil {
+		c.body.Finish(err)
+		return nil, err
+	}
+	resp := c.Head.Response(r)
+	resp.Body = c
 	return resp, nil
 }
+
+// Head is an answer's status line and headers.
+type Head = upstream.Head
+
+// Request is what a Call sends: the method, the evaluated params, the
+// client's header lines and body.
+type Request = upstream.Request
+
+// Body is a client request body read to its end.
+type Body = upstream.Body
+
+// NewBody returns a body read by the caller: mem, then, when rest is not
+// nil, the size-len(mem) bytes from the start of rest, which the caller
+// keeps and closes.
+func NewBody(mem []byte, rest *os.File, size int64) Body { return upstream.NewBody(mem, rest, size) }
 
 // HiddenResponseHeaders are the upstream headers nginx's uwsgi module keeps
 // from the client unless uwsgi_pass_header names them. The transport returns

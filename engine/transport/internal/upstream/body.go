@@ -109,14 +109,22 @@ func (b *Body) Size() int64 { return b.size }
 // all of it (nothing went to a temporary file).
 func (b *Body) InMemory() (mem []byte, whole bool) { return b.mem, b.file == nil }
 
-// WriteTo sends the whole body.
+// NewBody returns a body read by the caller: mem, then, when rest is not
+// nil, the size-len(mem) bytes from the start of rest. The caller keeps
+// rest and closes it; the body only reads it, from its start each time it
+// is sent.
+func NewBody(mem []byte, rest *os.File, size int64) Body {
+	return Body{mem: mem, file: rest, size: size}
+}
+
+// WriteTo sends the whole body, from its start.
 func (b *Body) WriteTo(w io.Writer) (int64, error) {
 	n, err := w.Write(b.mem)
 	total := int64(n)
 	if err != nil || b.file == nil {
 		return total, err
 	}
-	m, err := io.Copy(w, b.file)
+	m, err := io.Copy(w, b.rest())
 	return total + m, err
 }
 
@@ -125,7 +133,12 @@ func (b *Body) Reader() io.Reader {
 	if b.file == nil {
 		return bytes.NewReader(b.mem)
 	}
-	return io.MultiReader(bytes.NewReader(b.mem), b.file)
+	return io.MultiReader(bytes.NewReader(b.mem), b.rest())
+}
+
+// rest reads the part past mem, from its start.
+func (b *Body) rest() io.Reader {
+	return io.NewSectionReader(b.file, 0, b.size-int64(len(b.mem)))
 }
 
 // Close releases the temporary file, if any.

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 )
 
 // Head is a parsed response status and header block.
 type Head struct {
 	StatusCode int
-	Status     string // "200 OK", as nginx keeps it for the client
+	// Status is the status as nginx keeps it for the client: "200 OK", or
+	// a Status header's value as it came ("404", "404 Gone").
+	Status     string
 	ProtoMajor int
 	ProtoMinor int
-	Header     http.Header
+	// Fields are the header lines in the order the upstream sent them,
+	// names as sent, repeats included.
+	Fields []HeaderField
 	// ContentLength is the upstream's Content-Length, or -1 when it sent
 	// none (the body then ends at the end of the response).
 	ContentLength int64
@@ -60,28 +63,56 @@ func (e *invalidStatusError) Is(target error) bool { return target == ErrInvalid
 // like any repeated status line. The parser is fed as bytes arrive, so that
 // a malformed line fails as soon as its bad byte is there, as in nginx,
 // rather than when the head is complete.
+//
+// The lines are copied as they come and turned into one string at the end,
+// so that every name and value of a head shares one allocation. Reset
+// makes a parser ready for the next head, keeping its buffers.
 type HeadParser struct {
 	h          Head
 	statusLine bool   // a status line may come first
 	started    bool   // the first line was seen
 	gotStatus  bool   // a status line set the status
 	pending    []byte // Feed's unfinished last line
-	statusHdr  string // the first Status header's value
+	text       []byte // the status and header lines, back to back
+	spans      []fieldSpan
+	status     [2]int // the status text in text: the status line's or the first Status header's
 	hasStatus  bool
 	hasLocator bool // a Location header was seen
 }
+
+// fieldSpan is one header line's name and value as offsets into text.
+type fieldSpan struct{ name, nameEnd, value, valueEnd int }
 
 // NewHTTPHeadParser returns a parser for a uwsgi app's answer: an optional
 // HTTP status line, then headers. Without a status line the head reads as
 // HTTP/1.0.
 func NewHTTPHeadParser() *HeadParser {
-	return &HeadParser{statusLine: true, h: Head{Header: make(http.Header), ContentLength: -1, ProtoMajor: 1}}
+	p := &HeadParser{}
+	p.Reset(true)
+	return p
 }
 
 // NewCGIHeadParser returns a parser for a CGI response head, a FastCGI
 // responder's STDOUT, which nginx answers as HTTP/1.1.
 func NewCGIHeadParser() *HeadParser {
-	return &HeadParser{h: Head{Header: make(http.Header), ContentLength: -1, ProtoMajor: 1, ProtoMinor: 1}}
+	p := &HeadParser{}
+	p.Reset(false)
+	return p
+}
+
+// Reset prepares the parser for a new head: a uwsgi app's answer
+// (statusLine, read as HTTP/1.0 without one) or a CGI head (HTTP/1.1).
+func (p *HeadParser) Reset(statusLine bool) {
+	*p = HeadParser{
+		h:          Head{Fields: p.h.Fields[:0], ContentLength: -1, ProtoMajor: 1},
+		statusLine: statusLine,
+		pending:    p.pending[:0],
+		text:       p.text[:0],
+		spans:      p.spans[:0],
+	}
+	if !statusLine {
+		p.h.ProtoMinor = 1
+	}
 }
 
 // Line consumes one line, without its LF. It reports true at the empty line
@@ -90,13 +121,15 @@ func (p *HeadParser) Line(l []byte) (bool, error) {
 	first := !p.started
 	p.started = true
 	if first && p.statusLine {
-		if major, minor, code, text, ok := parseStatusLine(l); ok {
+		if major, minor, code, text, end, ok := parseStatusLine(l); ok {
 			if code < 100 {
 				// nginx would pass it on; net/http cannot send it.
-				return false, &invalidStatusError{value: text}
+				return false, &invalidStatusError{value: string(l[text:end])}
 			}
+			base := len(p.text)
+			p.text = append(p.text, l[text:end]...)
 			p.gotStatus = true
-			p.h.StatusCode, p.h.Status = code, text
+			p.h.StatusCode, p.status = code, [2]int{base, len(p.text)}
 			p.h.ProtoMajor, p.h.ProtoMinor = major, minor
 			return false, nil
 		}
@@ -110,21 +143,38 @@ func (p *HeadParser) Line(l []byte) (bool, error) {
 	case kind == ignoredLine:
 		return false, nil
 	}
-	key := textproto.CanonicalMIMEHeaderKey(string(name))
-	p.h.Header[key] = append(p.h.Header[key], string(value))
-	switch key {
-	case "Status":
+	base := len(p.text)
+	p.text = append(p.text, name...)
+	sp := fieldSpan{name: base, nameEnd: len(p.text)}
+	p.text = append(p.text, value...)
+	sp.value, sp.valueEnd = sp.nameEnd, len(p.text)
+	p.spans = append(p.spans, sp)
+	switch {
+	case equalFold(name, "status"):
 		if !p.hasStatus {
-			p.hasStatus, p.statusHdr = true, string(value)
+			p.hasStatus, p.status = true, [2]int{sp.value, sp.valueEnd}
 		}
-	case "Location":
+	case equalFold(name, "location"):
 		p.hasLocator = true
-	case "Content-Length":
+	case equalFold(name, "content-length"):
 		// nginx 1.22 keeps the last one; a value that is not a number
 		// leaves the length unknown, so the body runs to the end.
 		p.h.ContentLength = parseContentLength(value)
 	}
 	return false, nil
+}
+
+// equalFold reports whether b is the lower-case ASCII word s, ignoring case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i]|0x20 != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Partial checks an unfinished last line for a byte nginx would already
@@ -134,7 +184,7 @@ func (p *HeadParser) Partial(l []byte) error {
 		return nil
 	}
 	if !p.started && p.statusLine {
-		if _, _, _, _, ok := parseStatusLine(l); ok {
+		if _, _, _, _, _, ok := parseStatusLine(l); ok {
 			return nil
 		}
 	}
@@ -160,7 +210,8 @@ func (p *HeadParser) Feed(data []byte) (rest []byte, done bool, err error) {
 		l := data[:lf]
 		if len(p.pending) > 0 {
 			l = append(p.pending, l...)
-			p.pending = nil
+			// Line copies what it keeps: the buffer is free again
+			p.pending = l[:0]
 		}
 		data = data[lf+1:]
 		end, err := p.Line(l)
@@ -175,12 +226,17 @@ func (p *HeadParser) Feed(data []byte) (rest []byte, done bool, err error) {
 
 // Finish settles the status once the head is complete: the status line if
 // there was one, else CGI style: the Status header, else 302 for a
-// Location, else 200.
+// Location, else 200. The head is the parser's until its next Reset.
 func (p *HeadParser) Finish() (*Head, error) {
+	text := string(p.text)
+	for _, sp := range p.spans {
+		p.h.Fields = append(p.h.Fields, HeaderField{Name: text[sp.name:sp.nameEnd], Value: text[sp.value:sp.valueEnd]})
+	}
 	switch {
 	case p.gotStatus:
+		p.h.Status = text[p.status[0]:p.status[1]]
 	case p.hasStatus:
-		v := p.statusHdr
+		v := text[p.status[0]:p.status[1]]
 		if len(v) < 3 || !isDigit(v[0]) || !isDigit(v[1]) || !isDigit(v[2]) {
 			return nil, &invalidStatusError{value: v}
 		}
@@ -204,8 +260,15 @@ func (p *HeadParser) Finish() (*Head, error) {
 // ErrPrematureClose, ErrTooBigHeader, one that Is ErrInvalidHeader, or r's
 // own.
 func ReadHead(r io.Reader, limit int) (*Head, []byte, error) {
-	buf := make([]byte, 0, limit)
-	p := NewHTTPHeadParser()
+	return ReadHeadInto(r, make([]byte, 0, limit), NewHTTPHeadParser())
+}
+
+// ReadHeadInto is ReadHead with the caller's buffer, whose capacity is the
+// limit, and parser, reset for a uwsgi answer. The head and the bytes past
+// it live in them.
+func ReadHeadInto(r io.Reader, buf []byte, p *HeadParser) (*Head, []byte, error) {
+	buf = buf[:0]
+	p.Reset(true)
 	next := 0 // start of the first unparsed line
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])

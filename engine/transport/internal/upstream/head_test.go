@@ -31,7 +31,7 @@ func FuzzHeadParser(f *testing.F) {
 					for _, later := range parts[i+1:] {
 						body = append(body, later...)
 					}
-					return fmt.Sprintf("%d %q %d.%d %v %d body %q", h.StatusCode, h.Status, h.ProtoMajor, h.ProtoMinor, h.Header, h.ContentLength, body)
+					return fmt.Sprintf("%d %q %d.%d %q %d body %q", h.StatusCode, h.Status, h.ProtoMajor, h.ProtoMinor, h.Fields, h.ContentLength, body)
 				}
 			}
 			return "incomplete"

@@ -2,7 +2,7 @@ package upstream
 
 import (
 	"bytes"
-	"strconv"
+	"math"
 )
 
 // lineKind is what parseHeaderLine found.
@@ -140,8 +140,9 @@ func isTokenByte(c byte) bool {
 // minor version up to 99, a space, optional spaces and exactly three
 // digits, then the end of the line (a CR may precede it), a space or a dot
 // (IIS's "403.1") and any text. It returns the status line as nginx keeps
-// it: from the code to the end of the line, CR excluded.
-func parseStatusLine(l []byte) (major, minor, code int, text string, ok bool) {
+// it: from the code to the end of the line, CR excluded, as the offsets
+// text and end of l.
+func parseStatusLine(l []byte) (major, minor, code, text, end int, ok bool) {
 	if !bytes.HasPrefix(l, []byte("HTTP/")) {
 		return
 	}
@@ -172,7 +173,7 @@ func parseStatusLine(l []byte) (major, minor, code int, text string, ok bool) {
 	for i < len(l) && l[i] == ' ' {
 		i++
 	}
-	start := i
+	text = i
 	for n := 0; n < 3; n++ {
 		if i >= len(l) || !isDigit(l[i]) {
 			return
@@ -180,7 +181,7 @@ func parseStatusLine(l []byte) (major, minor, code int, text string, ok bool) {
 		code = code*10 + int(l[i]-'0')
 		i++
 	}
-	end := len(l)
+	end = len(l)
 	if cr := bytes.IndexByte(l[i:], '\r'); cr >= 0 {
 		// A CR ends the line only right before the LF.
 		if i+cr != len(l)-1 {
@@ -191,25 +192,27 @@ func parseStatusLine(l []byte) (major, minor, code int, text string, ok bool) {
 	if i < end && l[i] != ' ' && l[i] != '.' {
 		return
 	}
-	return major, minor, code, string(l[start:end]), true
+	return major, minor, code, text, end, true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // parseContentLength reads a Content-Length value as ngx_atoof does: decimal
-// digits only. It returns -1 for anything else.
+// digits only. It returns -1 for anything else, or a value past int64.
 func parseContentLength(v []byte) int64 {
 	if len(v) == 0 {
 		return -1
 	}
+	var n int64
 	for _, c := range v {
 		if !isDigit(c) {
 			return -1
 		}
-	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
-		return -1
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return -1
+		}
+		n = n*10 + d
 	}
 	return n
 }

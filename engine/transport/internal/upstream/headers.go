@@ -61,48 +61,52 @@ func ClientHeaders(r *http.Request) []HeaderField {
 	return fields
 }
 
-// hiddenHeaders is the set of client headers a param list replaces or hides:
-// every param named HTTP_<NAME> hides the header whose name, lower-cased
-// with '-' read as '_', is <name> (ngx_http_uwsgi_init_params and
+// isHTTPParam reports a param named HTTP_<NAME>, which hides a client
+// header.
+func isHTTPParam(key string) bool {
+	return len(key) > len("HTTP_") && key[:len("HTTP_")] == "HTTP_"
+}
+
+// hides reports whether a param hides the client header name: every param
+// named HTTP_<NAME> hides the header whose name, lower-cased with '-' read
+// as '_', is <name> lower-cased (ngx_http_uwsgi_init_params and
 // ngx_http_fastcgi_init_params build the same hash, skipped params
 // included).
-type hiddenHeaders map[string]bool
-
-func hiddenBy(params Params) hiddenHeaders {
-	var hidden hiddenHeaders
+func hides(params Params, name string) bool {
 	for _, p := range params {
-		if len(p.Key) > len("HTTP_") && p.Key[:len("HTTP_")] == "HTTP_" {
-			if hidden == nil {
-				hidden = make(hiddenHeaders)
+		if !isHTTPParam(p.Key) {
+			continue
+		}
+		key := p.Key[len("HTTP_"):]
+		if len(key) != len(name) {
+			continue
+		}
+		same := true
+		for i := 0; i < len(key) && same; i++ {
+			k, c := key[i], name[i]
+			if k >= 'A' && k <= 'Z' {
+				k |= 0x20
 			}
-			hidden[lowerASCII(p.Key[len("HTTP_"):])] = true
+			switch {
+			case c >= 'A' && c <= 'Z':
+				c |= 0x20
+			case c == '-':
+				c = '_'
+			}
+			same = k == c
+		}
+		if same {
+			return true
 		}
 	}
-	return hidden
+	return false
 }
 
-// hides reports whether the client header name is hidden.
-func (h hiddenHeaders) hides(name string) bool {
-	if len(h) == 0 {
-		return false
-	}
-	b := []byte(name)
-	for i, c := range b {
-		switch {
-		case c >= 'A' && c <= 'Z':
-			b[i] = c | 0x20
-		case c == '-':
-			b[i] = '_'
-		}
-	}
-	return h[string(b)]
-}
-
-// headerVarName is the variable nginx sends for a client header: HTTP_ and
-// the name with ASCII letters upper-cased and '-' turned into '_'.
-func headerVarName(name string) string {
-	b := make([]byte, 0, len("HTTP_")+len(name))
-	b = append(b, "HTTP_"...)
+// AppendHeaderVarName appends the variable nginx sends for a client
+// header: HTTP_ and the name with ASCII letters upper-cased and '-' turned
+// into '_'.
+func AppendHeaderVarName(dst []byte, name string) []byte {
+	dst = append(dst, "HTTP_"...)
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		switch {
@@ -111,17 +115,10 @@ func headerVarName(name string) string {
 		case c == '-':
 			c = '_'
 		}
-		b = append(b, c)
+		dst = append(dst, c)
 	}
-	return string(b)
+	return dst
 }
 
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c | 0x20
-		}
-	}
-	return string(b)
-}
+// HeaderVarNameLen is the length of AppendHeaderVarName's name.
+func HeaderVarNameLen(name string) int { return len("HTTP_") + len(name) }

@@ -2,8 +2,6 @@ package upstream
 
 import (
 	"context"
-	"iter"
-	"net/http"
 	"strconv"
 )
 
@@ -41,38 +39,4 @@ func ParamsFromContext(ctx context.Context) Params {
 	return p
 }
 
-// Vars yields the variables nginx sends for r, in the order both
-// ngx_http_uwsgi_create_request and ngx_http_fastcgi_create_request use:
-// the params from r's context, then, unless omitHeaders, each client header
-// as HTTP_<NAME> when no param hides it.
-//
-// For a body whose length was unknown when the proxy evaluated the params
-// (a chunked request), an empty CONTENT_LENGTH is filled in with the
-// buffered body's size: nginx evaluates $content_length after reading the
-// whole body.
-func Vars(r *http.Request, body *Body, omitHeaders bool) iter.Seq2[string, string] {
-	return func(yield func(key, value string) bool) {
-		params := ParamsFromContext(r.Context())
-		bodyLength := int64(-1)
-		if r.ContentLength < 0 {
-			bodyLength = body.Size()
-		}
-		for _, p := range params {
-			if p.Key == "CONTENT_LENGTH" && p.Value == "" && bodyLength >= 0 {
-				p.Value, p.Skip = strconv.FormatInt(bodyLength, 10), false
-			}
-			if !p.Skip && !yield(p.Key, p.Value) {
-				return
-			}
-		}
-		if omitHeaders {
-			return
-		}
-		hidden := hiddenBy(params)
-		for _, f := range ClientHeaders(r) {
-			if !hidden.hides(f.Name) && !yield(headerVarName(f.Name), f.Value) {
-				return
-			}
-		}
-	}
-}
+func formatSize(n int64) string { return strconv.FormatInt(n, 10) }
