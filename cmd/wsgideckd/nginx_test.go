@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,78 +19,9 @@ import (
 	"github.com/wsgideck/wsgideck/engine/proxy"
 )
 
-// The test binary doubles as wsgideckd when this variable is set, so that
-// signals and exit codes are tested on a real process.
-func init() {
-	if os.Getenv("WSGIDECKD_NGINX_AS_MAIN") == "1" {
-		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-	}
-}
-
-// ngxOutput is a goroutine-safe buffer for a child's output.
-type ngxOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *ngxOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *ngxOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-// ngxProc is `wsgideckd nginx ...` running as a real process (the test
-// binary re-executed as the command, see WSGIDECKD_AS_MAIN).
-type ngxProc struct {
-	cmd    *exec.Cmd
-	out    *ngxOutput
-	exited chan struct{}
-	code   int
-}
-
-func startNginxCmd(t *testing.T, args ...string) *ngxProc {
+func startNginxCmd(t *testing.T, args ...string) *cmdProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &ngxProc{out: &ngxOutput{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(exe, append([]string{"nginx"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "WSGIDECKD_NGINX_AS_MAIN=1")
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.exited
-		if t.Failed() {
-			t.Logf("wsgideckd nginx output:\n%s", p.out)
-		}
-	})
-	return p
-}
-
-func (p *ngxProc) waitExit(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-p.exited:
-		return p.code
-	case <-time.After(20 * time.Second):
-		t.Fatalf("wsgideckd nginx did not exit:\n%s", p.out)
-		return -1
-	}
+	return startCmd(t, "", nil, append([]string{"nginx"}, args...)...)
 }
 
 // ngxGet sends one GET over a new connection and returns the body.
@@ -141,7 +71,7 @@ func ngxFreeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func ngxWaitAddr(t *testing.T, addr string, p *ngxProc) {
+func ngxWaitAddr(t *testing.T, addr string, p *cmdProc) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -293,7 +223,7 @@ func TestNginxCommandSignals(t *testing.T) {
 		t.Errorf("pid file: %v", err)
 	}
 	p.cmd.Process.Signal(syscall.SIGQUIT)
-	if code := p.waitExit(t); code != 0 {
+	if code := p.waitExit(t, 20*time.Second); code != 0 {
 		t.Fatalf("SIGQUIT: exit %d", code)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "wsgideckd.pid")); err == nil {
@@ -322,7 +252,7 @@ func TestNginxCommandStop(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	if code := p.waitExit(t); code != 0 {
+	if code := p.waitExit(t, 20*time.Second); code != 0 {
 		t.Fatalf("SIGTERM: exit %d", code)
 	}
 }

@@ -7,10 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,77 +16,18 @@ import (
 	"github.com/wsgideck/wsgideck/assets"
 )
 
-// The test binary doubles as wsgideckd for the up tests: with this
-// variable set it runs the command line instead of the tests, so that
-// signals and exit codes are those of a real process.
-func init() {
-	if os.Getenv("WSGIDECKD_UP_TEST_MAIN") == "1" {
-		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-	}
-}
-
-type upOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *upOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *upOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
-
-type upProc struct {
-	cmd    *exec.Cmd
-	out    *upOutput
-	exited chan struct{}
-	code   int
-}
-
 // startUp runs `wsgideckd up ARGS` with a private home (XDG folders), as
 // on a fresh machine.
-func startUp(t *testing.T, home string, args ...string) *upProc {
+func startUp(t *testing.T, home string, args ...string) *cmdProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &upProc{out: &upOutput{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(exe, append([]string{"up"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "WSGIDECKD_UP_TEST_MAIN=1", "HOME="+home,
-		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
-		"PATH=/usr/bin:/bin") // python3 is Debian's
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("wsgideckd up output:\n%s", p.out)
-		}
-	})
-	return p
+	return startCmd(t, "", []string{"HOME=" + home,
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"PATH=/usr/bin:/bin"}, // python3 is Debian's
+		append([]string{"up"}, args...)...)
 }
 
 // waitFor waits until the output holds want, or the process exits.
-func (p *upProc) waitFor(t *testing.T, want string) {
+func (p *cmdProc) waitFor(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(p.out.String(), want) {
@@ -105,7 +44,7 @@ func (p *upProc) waitFor(t *testing.T, want string) {
 	}
 }
 
-func (p *upProc) stop(t *testing.T) int {
+func (p *cmdProc) stop(t *testing.T) int {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGINT)
 	select {

@@ -1,30 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// The test binary doubles as wsgideckd: run with this variable set, it
-// executes the command line instead of the tests, so signals and exit codes
-// are tested on a real process.
-func init() {
-	if os.Getenv("WSGIDECKD_AS_MAIN") == "1" {
-		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-	}
-}
 
 const testPython = "/usr/bin/python3"
 
@@ -34,72 +22,13 @@ def application(environ, start_response):
     return [b"hello from " + environ["PATH_INFO"].encode()]
 `
 
-type daemon struct {
-	cmd    *exec.Cmd
-	out    *lockedBuffer
-	exited chan struct{}
-	code   int
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startDaemon runs `wsgideckd uwsgi ARGS` in dir.
-func startDaemon(t *testing.T, dir string, args ...string) *daemon {
+func startDaemon(t *testing.T, dir string, args ...string) *cmdProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{out: &lockedBuffer{}, exited: make(chan struct{})}
-	d.cmd = exec.Command(exe, append([]string{"uwsgi"}, args...)...)
-	d.cmd.Dir = dir
-	d.cmd.Env = append(os.Environ(), "WSGIDECKD_AS_MAIN=1")
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		d.cmd.Wait()
-		d.code = d.cmd.ProcessState.ExitCode()
-		close(d.exited)
-	}()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(syscall.SIGKILL)
-		<-d.exited
-		if t.Failed() {
-			t.Logf("wsgideckd output:\n%s", d.out)
-		}
-	})
-	return d
+	return startCmd(t, dir, nil, append([]string{"uwsgi"}, args...)...)
 }
 
-func (d *daemon) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-d.exited:
-		return d.code
-	case <-time.After(30 * time.Second):
-		t.Fatalf("wsgideckd did not exit:\n%s", d.out)
-		return -1
-	}
-}
-
-func (d *daemon) waitOutput(t *testing.T, want string) {
+func (d *cmdProc) waitOutput(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -198,7 +127,7 @@ wsgi-file = app.py
 	}
 	// SIGTERM: graceful stop, exit 0.
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	if code := d.wait(t); code != 0 {
+	if code := d.waitExit(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code after SIGTERM: %d", code)
 	}
 	if !strings.Contains(d.out.String(), "goodbye to uWSGI.") {
@@ -212,7 +141,7 @@ wsgi-file = app.py
 		t.Errorf("GET (section): %s", got)
 	}
 	d.cmd.Process.Signal(syscall.SIGINT)
-	if code := d.wait(t); code != 0 {
+	if code := d.waitExit(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code after SIGINT: %d", code)
 	}
 }
@@ -240,7 +169,7 @@ func TestUWSGICommandLineOptions(t *testing.T) {
 		t.Errorf("stats document:\n%s", b)
 	}
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	d.wait(t)
+	d.waitExit(t, 30*time.Second)
 }
 
 func TestUWSGICommandFailures(t *testing.T) {
@@ -260,7 +189,7 @@ no-such-option = 1
 	})
 	// need-app with a missing module: uWSGI's exit code 22.
 	d := startDaemon(t, dir, "--http-socket", "127.0.0.1:0", "--module", "missing_mod", "--need-app", "--python", testPython)
-	if code := d.wait(t); code != 22 {
+	if code := d.waitExit(t, 30*time.Second); code != 22 {
 		t.Errorf("need-app exit code %d, want 22", code)
 	}
 	for _, want := range []string{"*** no app loaded. GAME OVER ***", "No module named 'missing_mod'"} {
@@ -275,7 +204,7 @@ no-such-option = 1
 	}
 	defer l.Close()
 	d = startDaemon(t, dir, "--http-socket", l.Addr().String(), "--wsgi-file", "app.py", "--python", testPython)
-	if code := d.wait(t); code != 1 {
+	if code := d.waitExit(t, 30*time.Second); code != 1 {
 		t.Errorf("port in use: exit code %d", code)
 	}
 	if !strings.Contains(d.out.String(), "cannot bind http-socket "+l.Addr().String()+": address already in use") {
@@ -283,17 +212,17 @@ no-such-option = 1
 	}
 	// A bad value names the file and line.
 	d = startDaemon(t, dir, "bad.ini", "--python", testPython)
-	if code := d.wait(t); code != 1 || !strings.Contains(d.out.String(), "bad.ini:3") {
+	if code := d.waitExit(t, 30*time.Second); code != 1 || !strings.Contains(d.out.String(), "bad.ini:3") {
 		t.Errorf("bad value: exit %d:\n%s", code, d.out)
 	}
 	// strict turns an unknown option into an error.
 	d = startDaemon(t, dir, "strict.ini", "--python", testPython)
-	if code := d.wait(t); code != 1 || !strings.Contains(d.out.String(), "strict.ini:5") {
+	if code := d.waitExit(t, 30*time.Second); code != 1 || !strings.Contains(d.out.String(), "strict.ini:5") {
 		t.Errorf("strict: exit %d:\n%s", code, d.out)
 	}
 	// No arguments: usage.
 	d = startDaemon(t, dir)
-	if code := d.wait(t); code != 2 || !strings.Contains(d.out.String(), "usage: wsgideckd uwsgi") {
+	if code := d.waitExit(t, 30*time.Second); code != 2 || !strings.Contains(d.out.String(), "usage: wsgideckd uwsgi") {
 		t.Errorf("no arguments: exit %d:\n%s", code, d.out)
 	}
 }
@@ -328,7 +257,7 @@ func TestUWSGICommandPrometheusAndFIFO(t *testing.T) {
 	}
 	f.WriteString("q")
 	f.Close()
-	if code := d.wait(t); code != 0 {
+	if code := d.waitExit(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code after fifo q: %d", code)
 	}
 
@@ -344,7 +273,7 @@ func TestUWSGICommandPrometheusAndFIFO(t *testing.T) {
 		t.Errorf("--no-accounting reached the uWSGI reader:\n%s", d.out)
 	}
 	d.cmd.Process.Signal(syscall.SIGQUIT)
-	if code := d.wait(t); code != 0 {
+	if code := d.waitExit(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code after SIGQUIT: %d", code)
 	}
 }
