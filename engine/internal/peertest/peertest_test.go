@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNginxAndUWSGI(t *testing.T) {
@@ -35,8 +36,15 @@ def application(environ, start_response):
 	if string(b) != "real uwsgi /x" {
 		t.Errorf("through nginx to uWSGI: %d %q", resp.StatusCode, b)
 	}
-	if !strings.Contains(u.LogText(), "GET /x => generated") {
-		t.Errorf("uWSGI log:\n%s", u.LogText())
+	// uWSGI writes its request log line after the response, so the client
+	// can be faster than the log: wait for it rather than race it.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(u.LogText(), "GET /x => generated") {
+		if time.Now().After(deadline) {
+			t.Errorf("uWSGI log has no line for GET /x:\n%s", u.LogText())
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := os.Stat(n.AccessLog); err != nil {
 		t.Errorf("access log: %v", err)
