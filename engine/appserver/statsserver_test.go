@@ -248,8 +248,8 @@ func TestCheaper(t *testing.T) {
 		}
 		return n == 1
 	})
-	if ev.count(EventCheaped) < 2 || ev.count(EventSpawned) < 2 {
-		t.Errorf("events: %d cheaped, %d spawned", ev.count(EventCheaped), ev.count(EventSpawned))
+	if c, sp := ev.countAtLeast(t, EventCheaped, 2), ev.countAtLeast(t, EventSpawned, 2); c < 2 || sp < 2 {
+		t.Errorf("events: %d cheaped, %d spawned", c, sp)
 	}
 	waitLog(t, log, "cheaped.")
 	if resp, _ := get(t, base+"/"); resp.StatusCode != 200 {

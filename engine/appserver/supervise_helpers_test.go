@@ -170,6 +170,18 @@ func (l *eventLog) count(kind EventKind) int {
 	return n
 }
 
+// countAtLeast waits until at least n events of kind were delivered and
+// returns how many there are then. Delivery runs on the subscriber's own
+// goroutine, so a count read right after the state changed can lag it.
+func (l *eventLog) countAtLeast(t *testing.T, kind EventKind, n int) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for l.count(kind) < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return l.count(kind)
+}
+
 // wrkResult is what the tests read from wrk's report.
 type wrkResult struct {
 	Requests     int
