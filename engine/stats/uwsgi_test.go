@@ -6,17 +6,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-const uwsgiBin = "/usr/bin/uwsgi"
+	"github.com/wsgideck/wsgideck/engine/internal/peertest"
+)
 
 // blockingApp answers /block only once the file named by the X-Release
 // header exists, so a test can look at a request in progress without
@@ -32,80 +29,40 @@ def application(env, start_response):
 
 type uwsgiPeer struct {
 	statsAddr, httpAddr string
-	log                 *syncBuffer
+	u                   *peertest.UWSGI
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logText returns uWSGI's log so far.
+func (p *uwsgiPeer) logText() string { return p.u.LogText() }
 
 // startUWSGI runs Debian's uWSGI with the app above, an HTTP socket and a
-// stats socket, plus extra options, and stops it when the test ends.
+// stats socket, plus extra ini lines, and stops it when the test ends.
 func startUWSGI(t *testing.T, extra ...string) *uwsgiPeer {
 	t.Helper()
-	if _, err := os.Stat(uwsgiBin); err != nil {
-		t.Fatalf("this test compares with the real uWSGI (.ci/deps installs it): %v", err)
-	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(blockingApp), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &uwsgiPeer{httpAddr: freePort(t), statsAddr: freePort(t), log: &syncBuffer{}}
-	args := append([]string{"--plugins", "python3", "--http-socket", p.httpAddr, "--wsgi-file", "app.py",
-		"--stats", p.statsAddr, "--memory-report"}, extra...)
-	cmd := exec.Command(uwsgiBin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	p := &uwsgiPeer{httpAddr: peertest.FreeAddr(t), statsAddr: peertest.FreeAddr(t)}
+	ini := []string{"[uwsgi]", "plugins = python3", "http-socket = " + p.httpAddr, "wsgi-file = app.py",
+		"stats = " + p.statsAddr, "memory-report = true"}
+	ini = append(ini, extra...)
+	path := filepath.Join(dir, "uwsgi.ini")
+	if err := os.WriteFile(path, []byte(strings.Join(ini, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGINT) // uWSGI's shutdown signal
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("uWSGI log:\n%s", p.log.String())
-		}
-	})
-	// Wait until it serves HTTP (its stats socket is up before that).
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + p.httpAddr + "/hello")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("uWSGI exited at startup:\n%s", p.log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("uWSGI did not start: %v\n%s", err, p.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	p.u = peertest.StartUWSGIFile(t, path)
+	// One request first: memory-report fills rss and vsz after a request.
+	resp, err := http.Get("http://" + p.httpAddr + "/hello")
+	if err != nil {
+		t.Fatalf("uWSGI does not serve: %v", err)
 	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// The stats server comes up after the sockets, once the workers run
+	// (and uWSGI without a master has been seen to crash when its stats
+	// socket is dialled before the app is loaded).
+	peertest.WaitAddr(t, p.statsAddr, peertest.StartTimeout, p.u.Exited())
 	return p
 }
 
@@ -207,8 +164,8 @@ func TestMatchesRealUWSGI(t *testing.T) {
 	if s.Workers[0].RSS == 0 || s.Workers[0].VSZ == 0 || len(s.Workers[0].Cores[0].Vars) == 0 {
 		t.Fatalf("the comparison did not cover rss/vsz and vars: %+v", s.Workers[0])
 	}
-	if m := startupLine.FindStringSubmatch(p.log.String()); m == nil || m[1] != p.statsAddr {
-		t.Errorf("uWSGI's startup line does not have the shape ours has (%q):\n%s", m, p.log.String())
+	if m := startupLine.FindStringSubmatch(p.logText()); m == nil || m[1] != p.statsAddr {
+		t.Errorf("uWSGI's startup line does not have the shape ours has (%q):\n%s", m, p.logText())
 	}
 
 	var log logBuf
@@ -233,7 +190,7 @@ func TestMatchesRealUWSGI(t *testing.T) {
 // TestMatchesRealUWSGIHTTPMinified does the same with several workers and
 // threads, stats-http and stats-minified, comparing whole HTTP answers.
 func TestMatchesRealUWSGIHTTPMinified(t *testing.T) {
-	p := startUWSGI(t, "--master", "--processes", "2", "--threads", "2", "--stats-http", "--stats-minified")
+	p := startUWSGI(t, "master = true", "processes = 2", "threads = 2", "stats-http = true", "stats-minified = true")
 	req := []byte("GET / HTTP/1.0\r\n\r\n")
 	release := holdRequest(t, p, req)
 	defer release()
@@ -261,7 +218,7 @@ func TestMatchesRealUWSGIHTTPMinified(t *testing.T) {
 
 // TestRealUWSGINoCores checks stats-no-cores against the real thing.
 func TestRealUWSGINoCores(t *testing.T) {
-	p := startUWSGI(t, "--stats-no-cores")
+	p := startUWSGI(t, "stats-no-cores = true")
 	theirs := fetchRaw(t, p.statsAddr, nil)
 	s := snapshotFromUWSGI(t, theirs)
 	if got := AppendJSON(nil, &s, Format{NoCores: true}); !bytes.Equal(got, theirs) {

@@ -3,7 +3,6 @@ package stats
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,14 +157,4 @@ func TestUwsgitopSeesBadBytes(t *testing.T) {
 	ln := listen(t, "127.0.0.1:0")
 	serve(t, srv, ln)
 	runTop(t, ln.Addr().String(), 1)
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
