@@ -91,9 +91,13 @@ type Deck struct {
 	poll      *poller
 	cancelSub func()
 	notified  map[EventKind]time.Time
-	stopOnce  sync.Once
-	stopPoll  chan struct{}
-	pollDone  chan struct{}
+	// killed holds the worker pids whose death is announced already, or
+	// was asked for: killed on the user's request, or by harakiri. Their
+	// deaths are no crash.
+	killed   map[int]bool
+	stopOnce sync.Once
+	stopPoll chan struct{}
+	pollDone chan struct{}
 }
 
 // New builds the window content for b and selects the first project.
@@ -112,6 +116,7 @@ func New(o Options) *Deck {
 		snaps:    map[string]Snapshot{},
 		busy:     map[string]string{},
 		notified: map[EventKind]time.Time{},
+		killed:   map[int]bool{},
 		tabItems: map[string]*container.TabItem{},
 		stopPoll: make(chan struct{}),
 		pollDone: make(chan struct{}),
@@ -176,6 +181,7 @@ func (d *Deck) SelectProject(id string) {
 		d.cancelSub()
 	}
 	d.selected, d.proj = id, p
+	d.killed = map[int]bool{} // the pids of the other project's workers
 	d.gen++
 	d.poll.setProject(p, d.gen)
 	gen := d.gen
@@ -398,8 +404,15 @@ func (d *Deck) OpenInBrowser() {
 func (d *Deck) event(ev Event) {
 	switch ev.Kind {
 	case EventWorkerDied:
+		if d.killed[ev.PID] {
+			delete(d.killed, ev.PID)
+			return
+		}
 		d.notify(ev.Kind, "A worker crashed", ev.Message)
 	case EventHarakiri:
+		if ev.PID > 0 {
+			d.killed[ev.PID] = true
+		}
 		d.notify(ev.Kind, "Harakiri: a worker was killed", ev.Message)
 	case EventReloadFailed:
 		d.notify(ev.Kind, "Reload failed", ev.Message)

@@ -222,18 +222,21 @@ func (e *exportTab) regenerate() {
 	var ve *configgen.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		var other []string
+		var details []string
 		for _, fe := range ve.Fields {
-			if it, ok := e.items[strings.SplitN(fe.Field, "[", 2)[0]]; ok {
-				it.HintText = "⚠ " + fe.Problem
+			field := strings.SplitN(fe.Field, "[", 2)[0]
+			if it, ok := e.items[field]; ok {
+				// A hint does not wrap: under the field goes the problem's
+				// first clause, and the whole sentence goes below.
+				short, _, _ := strings.Cut(fe.Problem, ": ")
+				it.HintText = "⚠ " + short
+				details = append(details, exportLabel(field)+": "+fe.Problem)
 			} else {
-				other = append(other, fe.Error())
+				details = append(details, fe.Error())
 			}
 		}
-		msg := fmt.Sprintf("Fix %d option%s before exporting (shown under each field).", len(ve.Fields), plural(len(ve.Fields)))
-		if len(other) > 0 {
-			msg += " " + strings.Join(other, "; ")
-		}
+		msg := fmt.Sprintf("Fix %d option%s before exporting. %s.", len(ve.Fields), plural(len(ve.Fields)),
+			strings.TrimSuffix(strings.Join(details, "; "), "."))
 		e.state.Importance = widget.DangerImportance
 		e.state.SetText(msg)
 		e.files = nil
@@ -266,6 +269,16 @@ func (e *exportTab) regenerate() {
 	}
 	e.form.Refresh()
 	e.showFile()
+}
+
+// exportLabel is the form's label of an export field.
+func exportLabel(field string) string {
+	for _, f := range exportFields {
+		if f.field == field {
+			return f.label
+		}
+	}
+	return field
 }
 
 func containsString(xs []string, x string) bool {

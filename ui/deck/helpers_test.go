@@ -2,6 +2,7 @@ package deck_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ import (
 // 8080 and 3031 may be taken on a shared machine).
 type harness struct {
 	t         *testing.T
-	app       fyne.App
+	app       *uiApp
 	win       fyne.Window
 	b         *backend.Backend
 	d         *deck.Deck
@@ -40,15 +42,22 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessAt(t, freePort(t), freePort(t), nil)
+}
+
+// newHarnessAt is newHarness with the demo on the given ports, and the
+// backend's clock set to now (nil: time.Now).
+func newHarnessAt(t *testing.T, proxyPort, enginePort int, now func() time.Time) *harness {
+	t.Helper()
 	h := &harness{t: t}
-	h.app = test.NewTempApp(t)
-	b, err := backend.New(backend.Options{ConfigDir: t.TempDir(), DataDir: t.TempDir(), SampleInterval: 200 * time.Millisecond})
+	h.app = newUIApp(test.NewTempApp(t))
+	b, err := backend.New(backend.Options{ConfigDir: t.TempDir(), DataDir: t.TempDir(), SampleInterval: 200 * time.Millisecond, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.b = b
 	h.proj = b.Project(backend.DemoID)
-	h.proxyPort, h.engPort = freePort(t), freePort(t)
+	h.proxyPort, h.engPort = proxyPort, enginePort
 	moveDemoPorts(t, h.proj, h.proxyPort, h.engPort)
 
 	h.win = test.NewTempWindow(t, nil)
@@ -251,6 +260,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		h.app.drv.drain()
 		h.d.Refresh()
 		if cond() {
 			return
@@ -259,5 +269,28 @@ func (h *harness) waitFor(what string, cond func() bool) {
 			h.t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// notifications returns the desktop notifications sent so far, as
+// "title: content", after running what other goroutines queued for the
+// window.
+func (h *harness) notifications() []string {
+	h.app.drv.drain()
+	return append([]string(nil), h.notes...)
+}
+
+// processGone waits until process pid no longer exists, and reports
+// whether it went.
+func (h *harness) processGone(pid int) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -45,6 +45,7 @@ type logsTab struct {
 	search  *widget.Entry
 	follow  *widget.Check
 	footer  *widget.Label
+	empty   *widget.Label // says why the list is empty
 	workers []int
 	stale   bool // lines arrived while the tab was not on screen
 	root    fyne.CanvasObject
@@ -94,7 +95,9 @@ func newLogsTab(d *Deck) *logsTab {
 	filters := container.NewHBox(l.source, l.level, l.worker)
 	actions := container.NewHBox(l.follow, copyB, clearB)
 	top := container.NewBorder(nil, nil, filters, actions, l.search)
-	l.root = container.NewBorder(container.NewPadded(top), l.footer, nil, nil, l.list)
+	l.empty = widget.NewLabel("")
+	l.empty.Importance = widget.LowImportance
+	l.root = container.NewBorder(container.NewPadded(top), l.footer, nil, nil, container.NewStack(l.list, container.NewCenter(l.empty)))
 	l.updateFooter()
 	return l
 }
@@ -318,6 +321,16 @@ func (l *logsTab) updateFooter() {
 	}
 	msg += " · click a line to copy it"
 	l.footer.SetText(msg)
+	switch {
+	case len(l.shown) > 0:
+		l.empty.Hide()
+		return
+	case len(l.lines) == 0:
+		setLabel(l.empty, "No log lines yet: the engine's, the workers' and the proxy's logs show here once the project runs.", l.empty.Importance)
+	default:
+		setLabel(l.empty, "No line matches the filters.", l.empty.Importance)
+	}
+	l.empty.Show()
 }
 
 // Shown returns the text of the lines that pass the filters, for tests.

@@ -102,3 +102,24 @@ func FuzzDisplayText(f *testing.F) {
 		}
 	})
 }
+
+// An empty list says why: nothing logged yet, or nothing passes the
+// filters.
+func TestLogsSayWhyTheListIsEmpty(t *testing.T) {
+	l := newTestLogsTab(t)
+	if !l.empty.Visible() || !strings.Contains(l.empty.Text, "No log lines yet") {
+		t.Errorf("before any line: %q (visible %v)", l.empty.Text, l.empty.Visible())
+	}
+	l.push([]LogLine{{Seq: 1, Source: LogEngine, Text: "spawned uWSGI worker 1"}})
+	if l.empty.Visible() {
+		t.Errorf("a line is shown, and so is %q", l.empty.Text)
+	}
+	l.search.SetText("no such text")
+	if !l.empty.Visible() || l.empty.Text != "No line matches the filters." {
+		t.Errorf("with nothing matching: %q (visible %v)", l.empty.Text, l.empty.Visible())
+	}
+	l.search.SetText("")
+	if l.empty.Visible() {
+		t.Errorf("the filter is cleared, and the list still says %q", l.empty.Text)
+	}
+}

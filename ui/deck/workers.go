@@ -93,7 +93,17 @@ func newWorkersTab(d *Deck) *workersTab {
 	})
 	w.wKill = widget.NewButtonWithIcon("Kill", theme.CancelIcon(), func() {
 		id := w.selected
-		w.workerCommand(fmt.Sprintf("Killing worker %d…", id), func(p Project, ctx context.Context) error { return p.KillWorker(ctx, id) })
+		// The death this causes is no crash: the window does not announce
+		// it as one.
+		pid := w.pidOf(id)
+		if pid > 0 {
+			d.killed[pid] = true
+		}
+		w.workerCommandThen(fmt.Sprintf("Killing worker %d…", id), func(p Project, ctx context.Context) error { return p.KillWorker(ctx, id) }, func(err error) {
+			if err != nil {
+				delete(d.killed, pid)
+			}
+		})
 	})
 	w.wKill.Importance = widget.DangerImportance
 	w.mReload = widget.NewButtonWithIcon("Reload all", theme.ViewRefreshIcon(), func() { d.Reload(Engine) })
@@ -122,24 +132,58 @@ func newWorkersTab(d *Deck) *workersTab {
 func (w *workersTab) reset() {
 	w.rows = nil
 	w.selected = 0
+	w.table.Hide()
+	w.empty.Show()
 	w.table.UnselectAll()
 	w.table.Refresh()
 	w.updateActions()
 }
 
 func (w *workersTab) workerCommand(label string, fn func(Project, context.Context) error) {
+	w.workerCommandThen(label, fn, nil)
+}
+
+// workerCommandThen runs a worker command; done, when set, gets its error
+// on the Fyne goroutine.
+func (w *workersTab) workerCommandThen(label string, fn func(Project, context.Context) error, done func(error)) {
 	d := w.d
 	p := d.proj
 	d.run(d.selected, label, func(ctx context.Context) error { return fn(p, ctx) }, func(err error) {
 		if errors.Is(err, errors.ErrUnsupported) {
 			d.status.show(SevWarning, plainError(err))
 		}
+		if done != nil {
+			done(err)
+		}
 	})
 }
 
+// pidOf is worker id's process as the table shows it; 0 if unknown.
+func (w *workersTab) pidOf(id int) int {
+	for _, r := range w.rows {
+		if r.ID == id {
+			return r.PID
+		}
+	}
+	return 0
+}
+
 func (w *workersTab) update(s Snapshot) {
-	w.rows = s.Workers
+	// A slot that Remove worker (or the cheaper) emptied has no process:
+	// it is counted in the summary, not shown as a row of zeros.
+	w.rows = w.rows[:0]
+	cheap := 0
+	for _, r := range s.Workers {
+		if r.Status == "cheap" && r.PID == 0 {
+			cheap++
+			continue
+		}
+		w.rows = append(w.rows, r)
+	}
 	if len(w.rows) == 0 {
+		// An empty table still draws its column lines: the hint goes on
+		// its own.
+		w.table.Hide()
 		w.empty.Show()
 		if s.Engine.State == Running || s.Engine.State == Degraded {
 			setLabel(w.empty, "The engine runs, but has no workers yet.", w.empty.Importance)
@@ -148,16 +192,21 @@ func (w *workersTab) update(s Snapshot) {
 		}
 	} else {
 		w.empty.Hide()
+		w.table.Show()
 	}
 	busy := 0
-	for _, r := range s.Workers {
+	for _, r := range w.rows {
 		if r.Status == "busy" {
 			busy++
 		}
 	}
 	if s.Engine.State == Running || s.Engine.State == Degraded {
-		setLabel(w.summary, fmt.Sprintf("%d worker%s, %d busy  ·  listen queue %d  ·  %s request%s  ·  %s exception%s since start",
-			len(s.Workers), plural(len(s.Workers)), busy, s.ListenQueue, count(s.Requests), plural(int(s.Requests)),
+		stopped := ""
+		if cheap > 0 {
+			stopped = fmt.Sprintf(" (%d more stopped: cheap)", cheap)
+		}
+		setLabel(w.summary, fmt.Sprintf("%d worker%s%s, %d busy  ·  listen queue %d  ·  %s request%s  ·  %s exception%s since start",
+			len(w.rows), plural(len(w.rows)), stopped, busy, s.ListenQueue, count(s.Requests), plural(int(s.Requests)),
 			count(s.Exceptions), plural(int(s.Exceptions))), w.summary.Importance)
 	} else {
 		setLabel(w.summary, "", w.summary.Importance)
