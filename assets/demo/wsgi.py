@@ -10,7 +10,8 @@ Standard library only, so it runs with nothing but Python installed.
 
     /                 the request's path through nginx -> uWSGI -> worker
     /slow?s=N         sleeps N seconds (watch the worker turn busy; past
-                      harakiri, uWSGI kills it and nginx answers 502)
+                      harakiri the worker is killed: wsgideck answers 504,
+                      real uWSGI drops the connection and nginx says 502)
     /boom             raises an exception (nginx answers 502 or 500; the
                       traceback is in the uWSGI log)
     /form             a form; POST echoes the fields and uploads back
@@ -78,7 +79,9 @@ def slow(environ, start_response):
             "workers, a second slow request keeps both busy, and a third "
             "waits in the listen queue. A request longer than the "
             "<code>harakiri</code> setting in uwsgi.ini gets its worker "
-            "killed and respawned, and nginx answers 502.</p>%s"
+            "killed and respawned: wsgideck answers 504 Gateway Timeout, "
+            "while real uWSGI drops the connection and nginx answers "
+            "502.</p>%s"
             % (esc(worker_id(environ) or "?"), os.getpid(), took, TRY_IT))
     return page(start_response, "200 OK", "Slow request", body, environ)
 

@@ -73,7 +73,7 @@ func (h *harness) maskPaths() {
 // assertGolden draws the window and compares it with testdata/deck/name.
 func (h *harness) assertGolden(name string) {
 	h.t.Helper()
-	h.app.drv.drain()
+	h.app.Drain()
 	test.AssertImageMatches(h.t, filepath.Join("deck", name), h.win.Canvas().Capture())
 }
 

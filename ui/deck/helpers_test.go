@@ -22,6 +22,7 @@ import (
 	"github.com/wsgideck/wsgideck/ui/backend"
 	"github.com/wsgideck/wsgideck/ui/deck"
 	"github.com/wsgideck/wsgideck/ui/editor"
+	"github.com/wsgideck/wsgideck/ui/internal/uitest"
 )
 
 // harness is a Deck in a test window over the real backend, with the demo
@@ -29,7 +30,7 @@ import (
 // 8080 and 3031 may be taken on a shared machine).
 type harness struct {
 	t         *testing.T
-	app       *uiApp
+	app       *uitest.App
 	win       fyne.Window
 	b         *backend.Backend
 	d         *deck.Deck
@@ -50,7 +51,7 @@ func newHarness(t *testing.T) *harness {
 func newHarnessAt(t *testing.T, proxyPort, enginePort int, now func() time.Time) *harness {
 	t.Helper()
 	h := &harness{t: t}
-	h.app = newUIApp(test.NewTempApp(t))
+	h.app = uitest.New(test.NewTempApp(t))
 	b, err := backend.New(backend.Options{ConfigDir: t.TempDir(), DataDir: t.TempDir(), SampleInterval: 200 * time.Millisecond, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +261,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		h.app.drv.drain()
+		h.app.Drain()
 		h.d.Refresh()
 		if cond() {
 			return
@@ -276,7 +277,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 // "title: content", after running what other goroutines queued for the
 // window.
 func (h *harness) notifications() []string {
-	h.app.drv.drain()
+	h.app.Drain()
 	return append([]string(nil), h.notes...)
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/wsgideck/wsgideck/ui/internal/uitest"
 )
 
 // validateKV flags lines without "=" as errors and "TODO" as a warning.
@@ -26,12 +28,33 @@ func validateKV(text string) []Problem {
 
 func newTestEditor(t *testing.T) (*Editor, fyne.Window) {
 	t.Helper()
-	test.NewTempApp(t)
+	app = uitest.New(test.NewTempApp(t))
 	e := New()
 	e.Validate = validateKV
 	w := test.NewTempWindow(t, e)
 	w.Resize(fyne.NewSize(500, 300))
 	return e, w
+}
+
+// app is the current test's app: the debounce timer's fyne.Do waits in
+// its queue until the test drains it, as the real driver runs it on the
+// UI goroutine.
+var app *uitest.App
+
+// nextCheck drains the UI queue until a validation arrives on checked.
+func nextCheck(t *testing.T, checked <-chan []Problem) []Problem {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		app.Drain()
+		select {
+		case ps := <-checked:
+			return ps
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	t.Fatal("no validation arrived")
+	return nil
 }
 
 func TestTypingShowsErrorOnItsLineAfterDebounce(t *testing.T) {
@@ -40,7 +63,7 @@ func TestTypingShowsErrorOnItsLineAfterDebounce(t *testing.T) {
 	checked := make(chan []Problem, 8)
 	e.OnChecked = func(ps []Problem) { checked <- ps }
 	e.SetText("a = 1\nb = 2\n")
-	<-checked // the SetText validation
+	nextCheck(t, checked) // the SetText validation
 
 	var changes []string
 	e.OnChanged = func(s string) { changes = append(changes, s) }
@@ -52,13 +75,8 @@ func TestTypingShowsErrorOnItsLineAfterDebounce(t *testing.T) {
 	}
 	// Typing four runes restarts the timer each time: one validation of
 	// the final text arrives.
-	select {
-	case ps := <-checked:
-		if len(ps) != 1 || ps[0].Line != 3 || ps[0].Severity != Error {
-			t.Fatalf("problems %+v, want one error on line 3", ps)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no validation after typing")
+	if ps := nextCheck(t, checked); len(ps) != 1 || ps[0].Line != 3 || ps[0].Severity != Error {
+		t.Fatalf("problems %+v, want one error on line 3", ps)
 	}
 	if s, ok := e.gutter.marks[3]; !ok || s != Error {
 		t.Errorf("gutter marks %v, want line 3 marked as an error", e.gutter.marks)
@@ -143,7 +161,7 @@ func TestGoToLineAndFind(t *testing.T) {
 // The error bar, the gutter dot and the problem list line up with the
 // offending line, in a fixed rendering (light theme, test fonts).
 func TestRendersProblemsOnTheirLines(t *testing.T) {
-	test.NewTempApp(t)
+	app = uitest.New(test.NewTempApp(t))
 	e := New()
 	e.Validate = validateKV
 	e.Debounce = time.Hour

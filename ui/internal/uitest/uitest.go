@@ -1,4 +1,6 @@
-package deck_test
+// Package uitest gives UI tests the real driver's threading rule under
+// fyne.io/fyne/v2/test: widgets are touched by one goroutine only.
+package uitest
 
 import (
 	"runtime"
@@ -14,21 +16,27 @@ import (
 // own, so under the test driver the deck's event handling (notifications,
 // reloading the editors after a change on disk) would run beside the test
 // goroutine, which the real driver never does, and -race would rightly
-// complain. uiApp puts the real driver's rule back: one goroutine, the
+// complain. App puts the real driver's rule back: one goroutine, the
 // test's, owns the widgets; fyne.Do from any other goroutine queues its
-// function until the test goroutine drains the queue (harness.waitFor does,
+// function until the test goroutine drains the queue (App.Drain; a test calls it
 // before each look at the window).
 
-// uiApp is the test app with a uiDriver.
-type uiApp struct {
+// App is a test app whose driver queues fyne.Do from other goroutines
+// for the owner goroutine.
+type App struct {
 	fyne.App
-	drv *uiDriver
+	drv *driver
 }
 
-func (a *uiApp) Driver() fyne.Driver { return a.drv }
+// Driver returns the queuing driver.
+func (a *App) Driver() fyne.Driver { return a.drv }
 
-// uiDriver is the test driver with fyne.Do queued for the owner goroutine.
-type uiDriver struct {
+// Drain runs what other goroutines queued with fyne.Do, and what that
+// queues in turn, on the calling (owner) goroutine.
+func (a *App) Drain() { a.drv.drain() }
+
+// driver is the test driver with fyne.Do queued for the owner goroutine.
+type driver struct {
 	fyne.Driver
 	owner uint64 // the goroutine that owns the widgets
 
@@ -36,15 +44,15 @@ type uiDriver struct {
 	queue []func()
 }
 
-// newUIApp wraps the test app a and makes it current, owned by the calling
-// goroutine.
-func newUIApp(a fyne.App) *uiApp {
-	ua := &uiApp{App: a, drv: &uiDriver{Driver: a.Driver(), owner: goid()}}
+// New wraps the test app a (test.NewTempApp's) and makes it current,
+// owned by the calling goroutine.
+func New(a fyne.App) *App {
+	ua := &App{App: a, drv: &driver{Driver: a.Driver(), owner: goid()}}
 	fyne.SetCurrentApp(ua)
 	return ua
 }
 
-func (d *uiDriver) DoFromGoroutine(f func(), wait bool) {
+func (d *driver) DoFromGoroutine(f func(), wait bool) {
 	if goid() == d.owner {
 		f()
 		return
@@ -61,7 +69,7 @@ func (d *uiDriver) DoFromGoroutine(f func(), wait bool) {
 	<-done
 }
 
-func (d *uiDriver) enqueue(f func()) {
+func (d *driver) enqueue(f func()) {
 	d.mu.Lock()
 	d.queue = append(d.queue, f)
 	d.mu.Unlock()
@@ -69,7 +77,7 @@ func (d *uiDriver) enqueue(f func()) {
 
 // drain runs the queued functions, and those they queue, on the owner
 // goroutine.
-func (d *uiDriver) drain() {
+func (d *driver) drain() {
 	for {
 		d.mu.Lock()
 		q := d.queue
