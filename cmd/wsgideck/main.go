@@ -81,10 +81,6 @@ func run() error {
 	smokeDir := os.Getenv("WSGIDECK_SMOKE_DIR")
 	firstFrame := os.Getenv("WSGIDECK_FIRST_FRAME")
 	graphsBench := os.Getenv("WSGIDECK_GRAPHS_BENCH")
-	a := app.NewWithID("io.github.wsgideck")
-	icon := fyne.NewStaticResource("icon.png", assets.Icon)
-	a.SetIcon(icon)
-
 	opts := backend.Options{Logf: func(f string, args ...any) { fmt.Fprintf(os.Stderr, "wsgideck: "+f+"\n", args...) }}
 	scratch := smokeDir
 	if firstFrame != "" {
@@ -95,10 +91,17 @@ func run() error {
 	}
 	if scratch != "" {
 		// A settings folder of its own: a test run must not touch the
-		// user's.
+		// user's. Fyne keeps its preferences under os.UserConfigDir, which
+		// is XDG_CONFIG_HOME when set, so test runs side by side no longer
+		// read each other's half-written preferences file either.
 		opts.ConfigDir = filepath.Join(scratch, "config")
 		opts.DataDir = filepath.Join(scratch, "data")
+		os.Setenv("XDG_CONFIG_HOME", filepath.Join(scratch, "xdg-config"))
 	}
+	a := app.NewWithID("io.github.wsgideck")
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	a.SetIcon(icon)
+
 	b, err := backend.New(opts)
 	if err != nil {
 		return err
