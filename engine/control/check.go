@@ -190,10 +190,8 @@ func (r *Runner) findingTier(f crosscheck.Finding) Tier {
 type plan struct {
 	report *Report
 	engine appserver.Config
-	// proxyCfg is nginx.conf compiled as the user wrote it; ngx is the
-	// document it came from, for the tapped compile (see tap.go).
+	// proxyCfg is nginx.conf compiled as the user wrote it.
 	proxyCfg *proxy.Config
-	ngx      *confedit.NginxDoc
 	app      string
 }
 
@@ -231,7 +229,7 @@ func (r *Runner) load(ctx context.Context, t Tier, held map[Tier][]int) (*plan, 
 	}
 
 	// The engine's config, as the engine reads uwsgi.ini.
-	p := &plan{report: rep, ngx: nd, proxyCfg: proxyCfg}
+	p := &plan{report: rep, proxyCfg: proxyCfg}
 	ini, err := id.Parsed()
 	if err == nil {
 		p.engine, err = appserver.FromINI(ini)

@@ -39,13 +39,11 @@
 //
 // Measurements: a metrics.Sampler per engine run (per-worker CPU, memory,
 // requests, latency), and the proxy's responses per second by status
-// class. The proxy has no per-request hook yet, so the Runner counts its
-// responses through an access log of its own: when it compiles nginx.conf
-// it adds, in memory only, a log_format and an access_log to a named pipe
-// it reads ("the tap"; see tap.go). The files are not changed, every
-// access_log the user wrote still writes where it did, and a level with
-// "access_log off" keeps writing nothing of the user's. Where named pipes
-// do not exist (Windows) the proxy's responses are not counted.
+// class. The Runner sees each of the proxy's finished requests through
+// proxy.Options.OnRequest, whatever access_log says: every access_log the
+// user wrote still writes where it did, a level with "access_log off"
+// writes nothing, and the Runner's log gets each request as a line in
+// nginx's combined format.
 //
 // Events: state changes, workers spawned, dead, killed by harakiri or
 // recycled (the engine's own events, from appserver.Server.Subscribe),

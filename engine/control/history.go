@@ -27,8 +27,8 @@ func (r *Runner) TotalHistory(since time.Time) []metrics.MasterSample {
 }
 
 // ProxyHistory returns the proxy's per-interval response counts newer than
-// since, oldest first; ok is false when the proxy's responses are not
-// counted (see the package doc). The history spans the proxy's runs.
+// since, oldest first; ok is false until the proxy has run (its
+// responses are counted from then on). The history spans the proxy's runs.
 func (r *Runner) ProxyHistory(since time.Time) (samples []ProxySample, ok bool) {
 	r.mu.Lock()
 	ok = r.pxCounting

@@ -9,16 +9,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wsgideck/wsgideck/engine/confedit"
 	"github.com/wsgideck/wsgideck/engine/metrics"
-	"github.com/wsgideck/wsgideck/engine/nginxconf"
 	"github.com/wsgideck/wsgideck/engine/proxy"
 )
 
 // proxyRun is one run of the proxy, from Start to Stop.
 type proxyRun struct {
 	srv *proxy.Server
-	tap *accessTap // nil when the responses cannot be counted
 	// counts are the responses since the run started, by status class
 	// (metrics.StatusCounts' order), and in total.
 	counts [6]atomic.Uint64
@@ -62,30 +59,15 @@ func (p *proxyRun) addrs() []string {
 
 func (r *Runner) startProxy(ctx context.Context, p *plan) error {
 	run := &proxyRun{}
-	tap, err := newAccessTap(func(line string) { r.proxyAccess(run, line) })
-	if err != nil {
-		r.addLog(LogLine{Source: LogProxyError, Level: LevelWarn, Text: "wsgideck: the proxy's responses will not be counted: " + err.Error()})
-	}
-	cfg := p.proxyCfg
-	if tap != nil {
-		tc, err := tappedConfig(p.ngx, r.opts.Dir, tap.path)
-		if err != nil {
-			r.addLog(LogLine{Source: LogProxyError, Level: LevelWarn, Text: "wsgideck: the proxy's responses will not be counted: " + err.Error()})
-			tap.close()
-			tap = nil
-		} else {
-			cfg = tc
-		}
-	}
-	run.tap = tap
 	for _, w := range p.proxyCfg.Warnings {
 		r.addLog(LogLine{Source: LogProxyError, Level: LevelWarn, Text: w})
 	}
-	run.srv = proxy.NewServer(proxy.Options{Logf: r.proxyLogf, Now: r.opts.Now})
-	if err := run.srv.Start(cfg); err != nil {
-		if tap != nil {
-			tap.close()
-		}
+	run.srv = proxy.NewServer(proxy.Options{
+		Logf:      r.proxyLogf,
+		Now:       r.opts.Now,
+		OnRequest: func(rec proxy.RequestRecord) { r.proxyAccess(run, &rec) },
+	})
+	if err := run.srv.Start(p.proxyCfg); err != nil {
 		err = explainBusy(ctx, fmt.Errorf("%s: %w", relTo(r.opts.Dir, r.nginx), err))
 		r.setProxy(Failed, err.Error())
 		r.addLog(LogLine{Source: LogProxyError, Level: LevelError, Text: "wsgideck: the proxy did not start: " + err.Error()})
@@ -94,36 +76,15 @@ func (r *Runner) startProxy(ctx context.Context, p *plan) error {
 	run.ctx, run.cancel = context.WithCancel(context.Background())
 	r.mu.Lock()
 	r.px = run
-	r.pxCounting = tap != nil
+	r.pxCounting = true
 	r.mu.Unlock()
-	if tap != nil {
-		go r.sampleProxy(run)
-	}
+	go r.sampleProxy(run)
 	r.setProxy(Running, "")
 	return nil
 }
 
-// tappedConfig compiles the document's config with the Runner's access
-// log added (see tap.go). The document is the Runner's private copy.
-func tappedConfig(nd *confedit.NginxDoc, prefix, tapPath string) (*proxy.Config, error) {
-	err := nd.Edit(func(c *nginxconf.Config) error { return injectTap(c, prefix, tapPath) })
-	if err != nil {
-		return nil, err
-	}
-	return proxy.Compile(nd.Config(), proxy.LoadOptions{Prefix: prefix})
-}
-
 func (r *Runner) reloadProxy(run *proxyRun, p *plan) error {
-	cfg := p.proxyCfg
-	if run.tap != nil {
-		tc, err := tappedConfig(p.ngx, r.opts.Dir, run.tap.path)
-		if err != nil {
-			r.addLog(LogLine{Source: LogProxyError, Level: LevelWarn, Text: "wsgideck: the proxy's responses are not counted with this configuration: " + err.Error()})
-		} else {
-			cfg = tc
-		}
-	}
-	if err := run.srv.Reload(cfg); err != nil {
+	if err := run.srv.Reload(p.proxyCfg); err != nil {
 		return fmt.Errorf("%s: %w", relTo(r.opts.Dir, r.nginx), err)
 	}
 	for _, w := range p.proxyCfg.Warnings {
@@ -149,9 +110,6 @@ func (r *Runner) stopProxy(ctx context.Context) {
 		run.srv.Close()
 	}
 	run.cancel()
-	if run.tap != nil {
-		run.tap.close()
-	}
 	r.mu.Lock()
 	if r.px == run {
 		r.px = nil
@@ -168,27 +126,23 @@ func (r *Runner) proxyLogf(format string, args ...any) {
 	}
 }
 
-// proxyAccess receives each line of the tap: it is counted, logged and
-// published.
-func (r *Runner) proxyAccess(run *proxyRun, line string) {
-	a, ok := parseTapLine(line)
-	if !ok {
-		r.addLog(LogLine{Source: LogProxyAccess, Text: line})
-		return
-	}
-	run.counts[statusClass(a.status)].Add(1)
+// proxyAccess receives each finished request of the proxy (its
+// OnRequest hook, on the request's goroutine): it is counted, logged in
+// nginx's combined format and published.
+func (r *Runner) proxyAccess(run *proxyRun, rec *proxy.RequestRecord) {
+	run.counts[statusClass(rec.Status)].Add(1)
 	run.total.Add(1)
 	lvl := LevelInfo
 	switch {
-	case a.status >= 500:
+	case rec.Status >= 500:
 		lvl = LevelError
-	case a.status >= 400:
+	case rec.Status >= 400:
 		lvl = LevelWarn
 	}
-	r.addLog(LogLine{Source: LogProxyAccess, Level: lvl, Text: a.combined})
+	r.addLog(LogLine{Time: rec.Time, Source: LogProxyAccess, Level: lvl, Text: rec.Combined()})
 	if r.events.active() {
-		r.emit(Event{Kind: EventRequest, Tier: Proxy, Request: &Request{Tier: Proxy, Method: a.method, URI: a.uri,
-			Status: a.status, Duration: a.duration, Bytes: a.bytes, Upstream: a.upstream}})
+		r.emit(Event{Time: rec.Time, Kind: EventRequest, Tier: Proxy, Request: &Request{Tier: Proxy, Method: rec.Method, URI: rec.URI,
+			Status: rec.Status, Duration: rec.Duration, Bytes: rec.BodyBytesSent, Upstream: rec.Upstream}})
 	}
 }
 

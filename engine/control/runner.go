@@ -78,7 +78,7 @@ type Runner struct {
 	pxSt  tierState
 	addrs configuredAddrs
 
-	pxCounting bool // the proxy's responses are counted (the tap works)
+	pxCounting bool // the proxy has run: its responses are counted
 	pxHist     proxyHistory
 }
 

@@ -5,11 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsgideck/wsgideck/engine/confedit"
-	"github.com/wsgideck/wsgideck/engine/nginxconf"
-	"github.com/wsgideck/wsgideck/engine/proxy"
 )
 
 func TestLogRing(t *testing.T) {
@@ -44,95 +41,6 @@ func TestLineWriter(t *testing.T) {
 	w.Write([]byte(strings.Repeat("x", maxLogLine+10)))
 	if len(lines) != 1 || len(lines[0]) != maxLogLine {
 		t.Fatalf("a line without an end is not cut at %d bytes", maxLogLine)
-	}
-}
-
-func TestParseTapLine(t *testing.T) {
-	line := `127.0.0.1 - - [22/Nov/2026:02:28:07 +0000] "GET /a?b=\x22c HTTP/1.1" 502 11 "-" "Go \x22client\x22" 0.056 "127.0.0.1:3031"`
-	a, ok := parseTapLine(line)
-	if !ok {
-		t.Fatal("not parsed")
-	}
-	if a.method != "GET" || a.uri != `/a?b=\x22c` || a.status != 502 || a.bytes != 11 ||
-		a.duration != 56*time.Millisecond || a.upstream != "127.0.0.1:3031" {
-		t.Fatalf("%+v", a)
-	}
-	if !strings.HasSuffix(a.combined, `"Go \x22client\x22"`) || strings.Contains(a.combined, "0.056") {
-		t.Fatalf("combined %q", a.combined)
-	}
-	if a, ok := parseTapLine(`::1 - - [x] "-" 400 0 "-" "-" 0.000 "-"`); !ok || a.status != 400 || a.upstream != "" {
-		t.Fatalf("bad request line: %+v %v", a, ok)
-	}
-	for _, bad := range []string{"", `"`, `x "y"`, `a - - [t] "GET / HTTP/1.1" x 1 "-" "-" 0.1 "-"`} {
-		if _, ok := parseTapLine(bad); ok {
-			t.Errorf("%q parsed", bad)
-		}
-	}
-}
-
-func FuzzParseTapLine(f *testing.F) {
-	f.Add(`127.0.0.1 - - [22/Nov/2026:02:28:07 +0000] "GET / HTTP/1.1" 200 11 "-" "curl" 0.001 "127.0.0.1:3031"`)
-	f.Add(`- - - [] "" 0 0 "" "" x ""`)
-	f.Fuzz(func(t *testing.T, line string) {
-		a, ok := parseTapLine(line)
-		if ok && !strings.HasPrefix(line, a.combined) {
-			t.Fatalf("combined %q is not the start of %q", a.combined, line)
-		}
-	})
-}
-
-// TestInjectTap compiles configs with the tap and checks where the
-// proxy would log: every level that logs gets the tap, "off" levels get
-// the tap alone, the files on disk do not change.
-func TestInjectTap(t *testing.T) {
-	dir := t.TempDir()
-	conf := `events {}
-http {
-    access_log ` + filepath.Join(dir, "all.log") + `;
-    server {
-        listen 127.0.0.1:1;
-        location /quiet/ { access_log off; return 204; }
-        location /own/ {
-            access_log ` + filepath.Join(dir, "own.log") + ` combined;
-            location /own/inner/ { return 204; }
-        }
-        location / { return 200; }
-    }
-}
-`
-	path := filepath.Join(dir, "nginx.conf")
-	os.WriteFile(path, []byte(conf), 0o644)
-	c, err := nginxconf.Load(path, &nginxconf.Options{Prefix: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := injectTap(c, dir, "/tmp/tap.pipe"); err != nil {
-		t.Fatal(err)
-	}
-	src := string(c.Main.Bytes())
-	if n := strings.Count(src, "access_log /tmp/tap.pipe "+tapFormatName); n != 3 {
-		t.Errorf("%d taps, want 3 (http, /quiet/, /own/):\n%s", n, src)
-	}
-	if strings.Contains(src, "access_log off") {
-		t.Error("the off level kept its off (which would silence the tap)")
-	}
-	if _, err := proxy.Compile(c, proxy.LoadOptions{Prefix: dir}); err != nil {
-		t.Fatalf("the tapped config does not compile: %v\n%s", err, src)
-	}
-	if b, _ := os.ReadFile(path); string(b) != conf {
-		t.Error("the file on disk changed")
-	}
-
-	// Without an access_log in http, nginx's default is kept when the
-	// logs folder exists.
-	os.Mkdir(filepath.Join(dir, "logs"), 0o755)
-	os.WriteFile(path, []byte("events {}\nhttp { server { listen 127.0.0.1:1; } }\n"), 0o644)
-	c, _ = nginxconf.Load(path, &nginxconf.Options{Prefix: dir})
-	if err := injectTap(c, dir, "/tmp/tap.pipe"); err != nil {
-		t.Fatal(err)
-	}
-	if src := string(c.Main.Bytes()); !strings.Contains(src, "access_log logs/access.log combined") {
-		t.Errorf("nginx's default access log is lost:\n%s", src)
 	}
 }
 

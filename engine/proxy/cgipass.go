@@ -193,14 +193,15 @@ func (p *callPool) uwsgi() *uwsgi.Call {
 	if c, ok := p.uwsgiCalls.Get().(*uwsgi.Call); ok {
 		return c
 	}
-	return new(uwsgi.Call)
+	// the pool reuses Calls, so their sockets can be kept
+	return &uwsgi.Call{KeepSocket: true}
 }
 
 func (p *callPool) fastcgi() *fastcgi.Call {
 	if c, ok := p.fastcgiCalls.Get().(*fastcgi.Call); ok {
 		return c
 	}
-	return new(fastcgi.Call)
+	return &fastcgi.Call{KeepSocket: true}
 }
 
 // put returns a closed Call; the request's parts it holds are dropped.

@@ -254,6 +254,9 @@ func (c *conn) endRequest(r *request) {
 	// its next request as soon as it has this answer finds the log line
 	// already written, as with nginx
 	c.srv.logRequest(r)
+	if c.srv.onRequest != nil {
+		c.srv.report(r)
+	}
 	if c.br.Buffered() == 0 || !r.keepAlive {
 		c.flush()
 	}

@@ -10,6 +10,10 @@
 //	err = srv.Shutdown(ctx)    // SIGQUIT: requests in progress finish
 //	err = srv.Close()          // SIGTERM
 //
+// [Options].OnRequest, when set, receives a [RequestRecord] for each
+// finished request after its log phase (status, bytes, times, upstream
+// addresses): what a control panel counts, without an access log.
+//
 // [Load] reads a file with engine/nginxconf (which checks it the way nginx
 // -t does) and [Compile]s it; [CheckFiles] opens the log files as nginx -t
 // does. A Config that fails to compile or bind is never applied.
@@ -65,9 +69,14 @@
 // with raw system calls through the runtime's poller, as nginx's event
 // loop does: a send on loopback runs the peer's TCP work inline, and an
 // ordinary system call would let the runtime hand the goroutine's
-// processor to another thread meanwhile. With GOMAXPROCS=1 (wsgideckd nginx
-// maps worker_processes to it) the proxy is one event loop, like an nginx
-// worker. Deadlines are set only where a wait may follow; the Date header
+// processor to another thread meanwhile (and wakes the runtime's monitor
+// thread). With GOMAXPROCS=1 (wsgideckd nginx maps worker_processes to it)
+// the proxy is one event loop, like an nginx worker. The uwsgi_pass and
+// fastcgi_pass Calls keep the TCP socket of an answer that ended cleanly
+// and connect it again for their next request: the packets are those of
+// nginx's close and connect, without a socket(), a close() and the
+// poller's registration per request (see engine/internal/rawsock).
+// Deadlines are set only where a wait may follow; the Date header
 // uses the time the request path last read the clock, as nginx uses its
 // cached time.
 // Upstream groups balance by weighted round robin (nginx's smooth

@@ -32,6 +32,13 @@ type Options struct {
 	Logf Logf
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnRequest, when set, is called once for each finished request,
+	// after its log phase, whatever access_log says: the requests nginx
+	// would log, including those answered 400 or 408 for a bad or late
+	// request head. It runs on the connection's goroutine before the
+	// answer is flushed, so it must return quickly; it is called from
+	// many connections at once.
+	OnRequest func(RequestRecord)
 }
 
 // Server serves a Config on its listening addresses.
@@ -39,6 +46,8 @@ type Server struct {
 	identity string
 	logf     Logf
 	clock    *clock
+	// onRequest is Options.OnRequest
+	onRequest func(RequestRecord)
 
 	cfg atomic.Pointer[Config]
 
@@ -69,6 +78,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		identity:  opts.Identity,
 		logf:      opts.Logf,
+		onRequest: opts.OnRequest,
 		listeners: map[string]*listener{},
 		conns:     map[*conn]struct{}{},
 	}

@@ -31,6 +31,31 @@ func compileText(t *testing.T, dir, text string) *Config {
 	return cfg
 }
 
+// startServer starts a Server with opts on cfg, closed when the test
+// ends.
+func startServer(t *testing.T, cfg *Config, opts Options) *Server {
+	t.Helper()
+	s := NewServer(opts)
+	if err := s.Start(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// dialClient opens a client connection to addr, with a deadline for the
+// whole test's exchange, closed when the test ends.
+func dialClient(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
 func get(t *testing.T, network, addr, path string) (*http.Response, string) {
 	t.Helper()
 	c, err := net.DialTimeout(network, addr, 5*time.Second)
@@ -56,11 +81,7 @@ func TestDefaultIdentity(t *testing.T) {
 	addr := peertest.FreeAddr(t)
 	cfg := compileText(t, dir, `events {}
 http { access_log off; server { listen `+addr+`; location /off/ { server_tokens off; return 404; } location / { return 404; } } }`)
-	s := NewServer(Options{})
-	if err := s.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	startServer(t, cfg, Options{})
 	resp, body := get(t, "tcp", addr, "/")
 	if got := resp.Header.Get("Server"); got != "wsgideck/"+Version {
 		t.Errorf("Server: %q", got)
@@ -81,11 +102,7 @@ func TestUnixListenAndReload(t *testing.T) {
 	sock := filepath.Join(dir, "s.sock")
 	cfg := compileText(t, dir, `events {}
 http { access_log off; server { listen unix:`+sock+`; location / { return 200 "unix $server_addr\n"; } } }`)
-	s := NewServer(Options{})
-	if err := s.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startServer(t, cfg, Options{})
 	_, body := get(t, "unix", sock, "/")
 	if body != "unix unix:"+sock+"\n" {
 		t.Errorf("over the unix socket: %q", body)
@@ -187,11 +204,7 @@ func TestAccessLogFileAndReopen(t *testing.T) {
 	logPath := filepath.Join(dir, "a.log")
 	cfg := compileText(t, dir, `events {}
 http { log_format short '$request_method $uri $status'; server { listen `+addr+`; access_log `+logPath+` short; return 204; } }`)
-	s := NewServer(Options{})
-	if err := s.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startServer(t, cfg, Options{})
 	get(t, "tcp", addr, "/one")
 	os.Rename(logPath, logPath+".1")
 	if err := s.ReopenLogs(); err != nil {
@@ -216,11 +229,7 @@ http { access_log off;
   server { listen %d; return 200 "wildcard $server_addr\n"; }
   server { listen 127.0.0.2:%d; return 200 "specific\n"; }
 }`, port, port))
-	s := NewServer(Options{})
-	if err := s.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startServer(t, cfg, Options{})
 	if n := len(s.Addrs()); n != 1 {
 		t.Errorf("%d sockets bound, want the wildcard only", n)
 	}

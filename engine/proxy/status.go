@@ -52,46 +52,31 @@ func statusLine(code int) string {
 }
 
 // stockPageHeads are the bodies of nginx's stock pages, before the common
-// tail (ngx_http_special_response.c in 1.22.1). The title of 302 says
-// "Found" though its status line says "Moved Temporarily", as in nginx.
+// tail (ngx_http_special_response.c in 1.22.1). A page's title is its
+// status line, for the redirections and errors, but for the titles in
+// pageTitles.
 var stockPageHeads = map[int]string{}
 
+// pageTitles are the stock pages whose title is not their status line:
+// 302's says "Found" though its status line says "Moved Temporarily", as
+// in nginx, and 498 (a canceled request) shows nginx's 404 page.
+var pageTitles = map[int]string{
+	302: "302 Found",
+	401: "401 Authorization Required",
+	498: "404 Not Found",
+}
+
 func init() {
-	simple := map[int]string{
-		301: "301 Moved Permanently",
-		302: "302 Found",
-		303: "303 See Other",
-		307: "307 Temporary Redirect",
-		308: "308 Permanent Redirect",
-		400: "400 Bad Request",
-		401: "401 Authorization Required",
-		402: "402 Payment Required",
-		403: "403 Forbidden",
-		404: "404 Not Found",
-		405: "405 Not Allowed",
-		406: "406 Not Acceptable",
-		408: "408 Request Time-out",
-		409: "409 Conflict",
-		410: "410 Gone",
-		411: "411 Length Required",
-		412: "412 Precondition Failed",
-		413: "413 Request Entity Too Large",
-		414: "414 Request-URI Too Large",
-		415: "415 Unsupported Media Type",
-		416: "416 Requested Range Not Satisfiable",
-		421: "421 Misdirected Request",
-		429: "429 Too Many Requests",
-		498: "404 Not Found",
-		500: "500 Internal Server Error",
-		501: "501 Not Implemented",
-		502: "502 Bad Gateway",
-		503: "503 Service Temporarily Unavailable",
-		504: "504 Gateway Time-out",
-		505: "505 HTTP Version Not Supported",
-		507: "507 Insufficient Storage",
-	}
-	for code, title := range simple {
+	page := func(code int, title string) {
 		stockPageHeads[code] = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title + "</h1></center>\r\n"
+	}
+	for code, line := range statusLines {
+		if code > 300 && code != 304 {
+			page(code, line)
+		}
+	}
+	for code, title := range pageTitles {
+		page(code, title)
 	}
 	bad := map[int]string{
 		494: "Request Header Or Cookie Too Large",

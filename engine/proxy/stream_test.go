@@ -49,18 +49,8 @@ func TestUWSGIStreamFlushesWhenUpstreamWaits(t *testing.T) {
 	addr := peertest.FreeAddr(t)
 	cfg := compileText(t, dir, `events {}
 http { access_log off; server { listen `+addr+`; location / { uwsgi_pass `+up.Addr().String()+`; } } }`)
-	s := NewServer(Options{})
-	if err := s.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	startServer(t, cfg, Options{})
+	c := dialClient(t, addr)
 	io.WriteString(c, "GET /events HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	br := bufio.NewReader(c)
 	var got strings.Builder

@@ -94,6 +94,14 @@ type Call struct {
 	// until the Call's next Start.
 	Head *Head
 
+	// KeepSocket keeps the TCP socket of an answer that ended cleanly for
+	// the Call's next Start, which connects it again rather than open a
+	// new one: the same packets, fewer system calls. It is for a Call
+	// reused from request to request, as the proxy's are. A kept socket is
+	// closed by a Start to another kind of address, by Discard, or when
+	// the Call is garbage collected.
+	KeepSocket bool
+
 	x      upstream.Exchange
 	params []byte
 	packet []byte
@@ -103,6 +111,10 @@ type Call struct {
 }
 
 var _ io.ReadCloser = (*Call)(nil)
+
+// Discard closes the socket KeepSocket kept, if any. The Call stays
+// usable.
+func (c *Call) Discard() { c.x.Conn.Discard() }
 
 // Start sends c's request to the responder (t.Addr, which must not be
 // empty) and reads the answer's head into c.Head. Upstream failures are
@@ -154,6 +166,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (t *Transport) start(ctx context.Context, c *Call, addr string, logf Logf) error {
 	c.Head = nil
 	c.x.Begin(ctx, upstream.NewTarget("fastcgi", addr), t.ReadTimeout, t.SendTimeout, c.OnWait)
+	c.x.Conn.KeepSocket = c.KeepSocket
 	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}, logf: logf}
 	fail := func(err error) error {
 		c.body.Finish(err)

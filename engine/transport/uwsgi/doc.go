@@ -24,7 +24,9 @@
 // the runtime's poller, as nginx's event loop drives it: no getsockname,
 // getpeername or setsockopt, no wait for the connect before the packet is
 // written, and no thread handed over while a call runs (a Dial function or
-// a host name uses the net package instead).
+// a host name uses the net package instead). A Call with KeepSocket keeps
+// the TCP socket of an answer the upstream ended by closing the
+// connection, and connects it again for its next Start.
 //
 // The exchange itself, the params, the client headers and the errors are
 // shared with the fastcgi transport (engine/transport/internal/upstream), so

@@ -77,6 +77,14 @@ type Call struct {
 	// it stays valid until the Call's next Start.
 	Head *Head
 
+	// KeepSocket keeps the TCP socket of an answer that ended cleanly for
+	// the Call's next Start, which connects it again rather than open a
+	// new one: the same packets, fewer system calls. It is for a Call
+	// reused from request to request, as the proxy's are. A kept socket is
+	// closed by a Start to another kind of address, by Discard, or when
+	// the Call is garbage collected.
+	KeepSocket bool
+
 	x       upstream.Exchange
 	packet  []byte
 	headBuf []byte
@@ -84,6 +92,10 @@ type Call struct {
 }
 
 var _ io.ReadCloser = (*Call)(nil)
+
+// Discard closes the socket KeepSocket kept, if any. The Call stays
+// usable.
+func (c *Call) Discard() { c.x.Conn.Discard() }
 
 // Start sends c's request to the upstream (t.Addr, which must not be empty)
 // and reads the answer's head into c.Head. Upstream failures are *Error.
@@ -137,6 +149,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 func (t *Transport) start(ctx context.Context, c *Call, addr string) error {
 	c.Head = nil
 	c.x.Begin(ctx, upstream.NewTarget("uwsgi", addr), t.ReadTimeout, t.SendTimeout, c.OnWait)
+	c.x.Conn.KeepSocket = c.KeepSocket
 	c.body = responseBody{BodyEnd: upstream.BodyEnd{X: &c.x}}
 	fail := func(err error) error {
 		c.body.Finish(err)

@@ -177,7 +177,10 @@ func (x *Exchange) Release() {
 	}
 	x.released = true
 	if x.stop != nil {
-		x.stop()
+		if !x.stop() {
+			// the request was cancelled: the socket is closed
+			x.Conn.failed = true
+		}
 		x.stop = nil
 	}
 	x.Conn.Close()
