@@ -239,6 +239,15 @@ func TestNginxCommandStop(t *testing.T) {
 	writeConf(t, conf, addr, "one")
 	p := startNginxCmd(t, "-c", conf)
 	ngxWaitAddr(t, addr, p)
+	// The pid file is written once the sockets are bound (as nginx's
+	// master writes it after opening them), so it can trail the port.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "wsgideckd.pid")); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no pid file: %v", err)
+		}
+	}
 	writeConf(t, conf, addr, "two")
 	var out bytes.Buffer
 	if code := runNginx([]string{"-c", conf, "-s", "reload"}, &out, &out); code != 0 {
