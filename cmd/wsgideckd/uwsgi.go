@@ -52,7 +52,6 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	setMasterProcs()
 	own, rest, err := stripOwnFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
@@ -77,6 +76,7 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	setMasterProcs(&cfg)
 	srv := &appserver.Server{Config: cfg, Log: stderr}
 	// Reloads the engine starts itself (master-fifo, touch-reload,
 	// py-autoreload) re-read the configuration, like SIGHUP.
@@ -137,7 +137,10 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 }
 
 // masterProcs is how many OS threads run the master's Go code at once
-// (GOMAXPROCS) unless the GOMAXPROCS environment variable says otherwise.
+// (GOMAXPROCS) unless the GOMAXPROCS environment variable says otherwise:
+// one for everything the goroutines do, plus one for each uwsgi socket's
+// event loop (Linux), which keeps its P while it waits in epoll_wait (see
+// engine/appserver's doc.go).
 //
 // The master only moves bytes between sockets and the workers' channels;
 // the CPU goes to the Python workers, one process per core. With one P
@@ -146,14 +149,26 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 // competes with the workers (and nginx) for the same cores. Measured with
 // .ci/bench on 2 CPUs (see .ci/bench/RESULTS.md): with 1 the master spent
 // about a third less CPU per request behind nginx and served more
-// requests per second than with 2 (the default there). The desktop app
-// does not do this: its master shares the process with the GUI.
-const masterProcs = 1
+// requests per second than with 2 (the default there). A loop's P is
+// never idle for the scheduler, so it adds none of that churn. The
+// desktop app does not do this: its master shares the process with the
+// GUI.
+func masterProcs(cfg *appserver.Config) int {
+	n := 1
+	if runtime.GOOS == "linux" {
+		for _, s := range cfg.Sockets {
+			if s.Proto == appserver.ProtoUWSGI {
+				n++
+			}
+		}
+	}
+	return n
+}
 
 // setMasterProcs applies masterProcs, leaving an explicit GOMAXPROCS alone.
-func setMasterProcs() {
+func setMasterProcs(cfg *appserver.Config) {
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(masterProcs)
+		runtime.GOMAXPROCS(masterProcs(cfg))
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/appserver"
 )
 
 const testPython = "/usr/bin/python3"
@@ -279,18 +281,29 @@ func TestUWSGICommandPrometheusAndFIFO(t *testing.T) {
 }
 
 // TestMasterProcs checks that the uwsgi command runs its Go code on
-// masterProcs threads unless GOMAXPROCS is set.
+// masterProcs threads unless GOMAXPROCS is set: one, plus one per uwsgi
+// socket's event loop on Linux.
 func TestMasterProcs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	httpOnly := appserver.Config{Sockets: []appserver.Socket{{Proto: appserver.ProtoHTTP, Addr: ":0"}}}
+	both := appserver.Config{Sockets: []appserver.Socket{{Proto: appserver.ProtoHTTP, Addr: ":0"}, {Proto: appserver.ProtoUWSGI, Addr: ":0"}}}
 	runtime.GOMAXPROCS(4)
 	t.Setenv("GOMAXPROCS", "3")
-	setMasterProcs()
+	setMasterProcs(&both)
 	if got := runtime.GOMAXPROCS(0); got != 4 {
 		t.Errorf("with GOMAXPROCS set: %d threads, want it left alone (4)", got)
 	}
 	t.Setenv("GOMAXPROCS", "")
-	setMasterProcs()
-	if got := runtime.GOMAXPROCS(0); got != masterProcs {
-		t.Errorf("GOMAXPROCS %d, want %d", got, masterProcs)
+	setMasterProcs(&httpOnly)
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("http-socket only: GOMAXPROCS %d, want 1", got)
+	}
+	want := 2
+	if runtime.GOOS != "linux" {
+		want = 1
+	}
+	setMasterProcs(&both)
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("http-socket and socket: GOMAXPROCS %d, want %d", got, want)
 	}
 }

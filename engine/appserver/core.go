@@ -21,13 +21,29 @@ import (
 type core struct {
 	w    *worker
 	id   int
-	conn *net.UnixConn
+	conn coreConn
 	r    *workerproto.Reader
 	wbuf []byte // frames to the worker
 	rbuf []byte // request body bytes on their way to the worker
 
 	broken    bool // the channel failed: never reuse
 	closeOnce sync.Once
+
+	// For the uwsgi event loop, which reads the channel without waiting
+	// (see uwsgiloop_linux.go): the descriptor, and a read through the
+	// RawConn so that a concurrent close (the worker died) cannot turn
+	// the descriptor into someone else's between the check and the read.
+	fd       int
+	rc       syscall.RawConn
+	loopRegs uint64 // the event loops whose epoll sets hold fd (by loop id; closing unregisters)
+	rp       []byte
+	rn       int
+	rerr     error
+	readFn   func(fd uintptr) bool
+	sp       []byte
+	sn       int
+	serr     error
+	sendFn   func(fd uintptr) bool
 
 	// The request in progress, for supervision (harakiri, stats, traces).
 	busySince atomic.Int64 // unix nanoseconds; 0 when idle
@@ -37,11 +53,52 @@ type core struct {
 	cur       *request // while busy; the request is not changed until markIdle
 }
 
-// newCore wraps the master's end of a core channel. It stays with Go's
-// netpoller (measured: blocking reads here cost more than they save, unlike
-// on the client side of the uwsgi socket).
-func newCore(w *worker, id int, conn *net.UnixConn) *core {
-	return &core{w: w, id: id, conn: conn, r: workerproto.NewReader(conn, 64<<10)}
+// newCore wraps the master's end of a core channel. For the goroutine
+// frontends it stays with Go's netpoller (measured: blocking reads here
+// cost more than they save); when only uwsgi event loops use the cores it
+// is a blocking descriptor they read with MSG_DONTWAIT (see doc.go).
+// coreConn is the master's end of a core channel: a *net.UnixConn in the
+// netpoller, or a blocking *os.File (see Server.corePolled).
+type coreConn interface {
+	io.ReadWriteCloser
+	SyscallConn() (syscall.RawConn, error)
+}
+
+func newCore(w *worker, id int, conn coreConn) *core {
+	c := &core{w: w, id: id, conn: conn, r: workerproto.NewReader(conn, 64<<10), fd: -1}
+	if rc, err := conn.SyscallConn(); err == nil {
+		c.rc = rc
+		rc.Control(func(fd uintptr) { c.fd = int(fd) })
+		c.readFn = func(fd uintptr) bool {
+			// MSG_DONTWAIT: the descriptor may be a blocking one.
+			c.rn, c.rerr = recvNow(int(fd), c.rp)
+			return true // never wait: the loop waits in its own epoll
+		}
+		c.sendFn = func(fd uintptr) bool {
+			c.sn, c.serr = sendNowFD(int(fd), c.sp)
+			return true
+		}
+	}
+	return c
+}
+
+// readNow reads what the channel holds, never waiting: syscall.EAGAIN
+// when it holds nothing, io.EOF when the worker closed its end.
+func (c *core) readNow(p []byte) (int, error) {
+	c.rp = p
+	if err := c.rc.Read(c.readFn); err != nil {
+		c.rp = nil
+		return 0, err
+	}
+	c.rp = nil
+	n, err := c.rn, c.rerr
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 func (c *core) close() {

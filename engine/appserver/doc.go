@@ -39,6 +39,75 @@
 // idle-core pool's lock just to count, and a busy core's own lock while it
 // copies that core's request; the metrics rings have a lock of their own.
 //
+// # The uwsgi socket: one event loop per socket (Linux)
+//
+// nginx opens a connection per request to a uwsgi socket, so what the
+// master spends per connection decides how it compares with uWSGI, whose
+// C worker accepts, parses, runs the app, writes and closes all in one
+// process. Each uwsgi socket is therefore served by one goroutine locked
+// to its OS thread around one epoll set (uwsgiloop_linux.go): accept4 in
+// batches (the listener has TCP_DEFER_ACCEPT, so a connection comes with
+// its request and the first read needs no wait), read, parse, hand the
+// request to an idle core in one write, read the core's frames, write the
+// response, close. No goroutine is started, readied or parked per request.
+// Measured behind nginx on 2 CPUs (.ci/bench, -only engine): the master's
+// CPU per request went from about 77 us (blocking acceptor goroutines) to
+// about 40 us; what is left is mostly the kernel's TCP accept, write and
+// close and the context switches to and from the worker.
+//
+// What made the difference, each measured with perf and strace:
+//
+//   - No Go scheduler on the request path. With blocking system calls (the
+//     previous design: acceptor goroutines) every call that waited made
+//     sysmon hand the P to another thread and the returning thread wait to
+//     get one back: 2.3 context switches per request in the master, a
+//     third of its CPU in the scheduler. The loop waits only in epoll_wait,
+//     and does it with a raw system call that keeps its P (GOMAXPROCS
+//     leaves another P for everything else: wsgideckd uwsgi runs one P plus
+//     one per uwsgi socket); its other calls never block and are raw too,
+//     so sysmon never retakes the P when the kernel runs a woken worker
+//     before a call returns. The scheduler still preempts the loop every
+//     10 ms and stops it for the garbage collector (a signal ends
+//     epoll_wait with EINTR). With fewer Ps than loops, a loop waits the
+//     ordinary way.
+//   - Core channels out of Go's netpoller when only loops use them
+//     (Server.corePolled): every response a loop read also woke the
+//     netpoller's thread through its own epoll registration. The loops read
+//     and write those blocking descriptors with MSG_DONTWAIT. With an HTTP
+//     or FastCGI socket too, the channels stay in the netpoller for the
+//     goroutines that wait on them, and a loop's epoll set also hears of
+//     their traffic, which it ignores.
+//   - The workers run SCHED_BATCH (assets/worker.py): a worker woken by a
+//     request no longer preempts the master, which finishes what it was
+//     doing first; and a core waits for requests in poll(), not recv(),
+//     which the kernel also woke whenever the master read a response (the
+//     read frees the worker's send buffer). Together: the workers' context
+//     switches per request went from 1.5 to 1, the master's involuntary
+//     ones from 0.7 to 0.25.
+//   - The last write of a response goes with MSG_MORE, so the close that
+//     follows sends the response and the FIN in one segment.
+//   - When a response ends, the core goes back to the pool and the next
+//     queued request is sent to it before the client gets its response.
+//
+// A request waits for a core in the pool like any other (a FIFO of
+// goroutines and loop entries; pool.put hands a core to a loop through
+// an eventfd, or directly when the loop itself put it back). Supervision
+// sees the same things as on the other sockets: markBusy/markIdle for
+// stats and harakiri, logRequest for the log, counters and events, the
+// same 502/504 when a worker dies or harakiri kills it under a request (a
+// core closed under an exchange is noticed within 100 ms even if its
+// epoll event was lost with the close). socket-timeout is checked every
+// 100 ms. What the loop does not do itself goes, with the bytes already
+// read, to a goroutine on the blocking path (front_uwsgi.go, rawconn.go):
+// bodies over 64 KiB (streamed to the app on demand), sockets with
+// static-map, and bodies over limit-post (413). Responses of any size
+// stream through the loop: it buffers up to 256 KiB per client and stops
+// reading that client's core until the client takes it.
+//
+// Other systems, and a loop that could not start, use the blocking
+// acceptors: a fixed set of goroutines blocked in accept(2), one request
+// each, deadlines enforced by a watchdog.
+//
 // # Supervision (uWSGI's semantics and log lines)
 //
 //   - A worker that dies is respawned at once ("DAMN ! worker N (pid: P)

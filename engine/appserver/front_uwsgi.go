@@ -3,6 +3,7 @@ package appserver
 import (
 	"bufio"
 	"errors"
+	"io"
 	"sync"
 
 	"github.com/wsgideck/wsgideck/engine/environ"
@@ -13,7 +14,11 @@ import (
 // serveUWSGI serves one uwsgi-protocol connection: one request, exactly as
 // nginx's uwsgi_pass sends it (header, vars, CONTENT_LENGTH bytes of body),
 // answered with raw HTTP and the connection's close.
-func (s *Server) serveUWSGI(cc *clientConn) {
+func (s *Server) serveUWSGI(cc *clientConn) { s.serveUWSGIFrom(cc, nil) }
+
+// serveUWSGIFrom is serveUWSGI for a connection whose first bytes (pre)
+// were already read, by the event loop that handed it over.
+func (s *Server) serveUWSGIFrom(cc *clientConn, pre []byte) {
 	defer s.untrackConn(cc)
 	st := uwsgiConnPool.Get().(*uwsgiConnState)
 	defer st.release()
@@ -21,7 +26,11 @@ func (s *Server) serveUWSGI(cc *clientConn) {
 	cc.leaveIdle()
 	cc.SetReadDeadline(s.now().Add(cfg.SocketTimeout))
 	br := st.br
-	br.Reset(cc)
+	if len(pre) > 0 {
+		br.Reset(&prefixReader{pre: pre, r: cc})
+	} else {
+		br.Reset(cc)
+	}
 	h, vars, err := uwsgiproto.ReadRequest(br, cfg.BufferSize)
 	if err != nil {
 		var bse *uwsgiproto.BlockSizeError
@@ -70,6 +79,21 @@ func (s *Server) serveUWSGI(cc *clientConn) {
 		}
 	}
 	s.handle(rq, resp)
+}
+
+// prefixReader reads pre, then r.
+type prefixReader struct {
+	pre []byte
+	r   io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.pre) > 0 {
+		n := copy(b, p.pre)
+		p.pre = p.pre[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
 }
 
 // uwsgiConnState is what serving one uwsgi connection needs, pooled:

@@ -19,6 +19,7 @@ type listener struct {
 	fd         int          // the descriptor; owned by the listener when blocking
 	blocking   bool         // served by blocking acceptors (see rawconn.go)
 	acceptors  int
+	loop       bool // served by a uwsgiLoop
 	localAddr  net.Addr
 	kind       string // "TCP" or "UNIX"
 	addr       string // resolved address, for logs and Addrs

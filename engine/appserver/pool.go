@@ -16,8 +16,16 @@ var errPoolClosed = errors.New("no worker available: the server is stopping")
 type pool struct {
 	mu      sync.Mutex
 	idle    []*core
-	waiters []chan *core
+	waiters []poolWaiter
 	closed  bool
+}
+
+// poolWaiter is one request waiting for a core: a goroutine blocked on ch,
+// or a request queued in a uwsgi event loop, which gets the core through
+// loop.deliver instead (the loop thread never blocks on a channel).
+type poolWaiter struct {
+	ch   chan *core
+	loop *uwsgiLoop
 }
 
 // get returns an idle core, waiting for one if need be. It fails when ctx
@@ -36,7 +44,7 @@ func (p *pool) get(ctx context.Context) (*core, error) {
 		return nil, errPoolClosed
 	}
 	ch := make(chan *core, 1)
-	p.waiters = append(p.waiters, ch)
+	p.waiters = append(p.waiters, poolWaiter{ch: ch})
 	p.mu.Unlock()
 
 	select {
@@ -48,7 +56,7 @@ func (p *pool) get(ctx context.Context) (*core, error) {
 	case <-ctx.Done():
 		p.mu.Lock()
 		for i, w := range p.waiters {
-			if w == ch {
+			if w.ch == ch {
 				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
 				p.mu.Unlock()
 				return nil, ctx.Err()
@@ -63,9 +71,32 @@ func (p *pool) get(ctx context.Context) (*core, error) {
 	}
 }
 
+// tryGet returns an idle core at once, or queues lp as a waiter (the core
+// comes later through lp.deliver) and returns nil. It fails when the pool
+// is closed.
+func (p *pool) tryGet(lp *uwsgiLoop) (*core, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		return c, nil
+	}
+	if p.closed {
+		return nil, errPoolClosed
+	}
+	p.waiters = append(p.waiters, poolWaiter{loop: lp})
+	return nil, nil
+}
+
 // put makes c available again, or closes it if its worker is retiring or
 // the core broke.
-func (p *pool) put(c *core) {
+func (p *pool) put(c *core) { p.putFrom(c, nil) }
+
+// putFrom is put called by the event loop from (nil for any other caller):
+// a core handed to that same loop needs no wakeup.
+func (p *pool) putFrom(c *core, from *uwsgiLoop) {
 	if c.broken || c.w.retiring.Load() {
 		c.close()
 		return
@@ -77,12 +108,16 @@ func (p *pool) put(c *core) {
 		return
 	}
 	if len(p.waiters) > 0 {
-		ch := p.waiters[0]
+		w := p.waiters[0]
 		copy(p.waiters, p.waiters[1:])
-		p.waiters[len(p.waiters)-1] = nil
+		p.waiters[len(p.waiters)-1] = poolWaiter{}
 		p.waiters = p.waiters[:len(p.waiters)-1]
 		p.mu.Unlock()
-		ch <- c
+		if w.loop != nil {
+			w.loop.deliver(c, w.loop == from)
+			return
+		}
+		w.ch <- c
 		return
 	}
 	p.idle = append(p.idle, c)
@@ -125,7 +160,11 @@ func (p *pool) close() {
 	ws := p.waiters
 	p.waiters = nil
 	p.mu.Unlock()
-	for _, ch := range ws {
-		ch <- nil
+	for _, w := range ws {
+		if w.loop != nil {
+			w.loop.deliver(nil, false)
+			continue
+		}
+		w.ch <- nil
 	}
 }

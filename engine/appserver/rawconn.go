@@ -11,8 +11,10 @@ import (
 	"time"
 )
 
-// The uwsgi socket is served the way uWSGI's workers serve it: a fixed set
-// of acceptor goroutines each block in accept(2) and handle the connection
+// Where the event loop (uwsgiloop_linux.go) is not available, and for the
+// requests it hands over (big bodies, static-map, limit-post), the uwsgi
+// socket is served the way uWSGI's workers serve it: a fixed set of
+// acceptor goroutines each block in accept(2) and handle the connection
 // they get with plain blocking system calls, and connections not yet taken
 // wait in the kernel's backlog. nginx opens one connection per request, so
 // the per-connection cost dominates there; Go's netpoller would add an

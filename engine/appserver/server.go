@@ -106,9 +106,16 @@ type Server struct {
 
 	started  atomic.Bool // Start has finished
 	stopping atomic.Bool
-	stopOnce sync.Once
-	done     chan struct{}
-	waitErr  error
+	loops    []*uwsgiLoop // one per uwsgi socket (Linux), set before they run
+	// corePolled: the core channels go through Go's netpoller, because a
+	// goroutine frontend (HTTP, FastCGI) waits on them. When every socket
+	// is a uwsgi socket served by an event loop they stay out of it: the
+	// netpoller would wake an idle thread for every response the loop
+	// reads itself (see doc.go).
+	corePolled bool
+	stopOnce   sync.Once
+	done       chan struct{}
+	waitErr    error
 }
 
 func (s *Server) now() time.Time {
@@ -177,6 +184,9 @@ func (s *Server) Start() error {
 			return fail(err)
 		}
 		s.listeners = append(s.listeners, l)
+		if l.sock.Proto != ProtoUWSGI || !uwsgiLoopSupported {
+			s.corePolled = true
+		}
 		s.log.printf("uwsgi socket %d bound to %s address %s fd %d", i, l.kind, l.addr, l.fd)
 	}
 	if cfg.Stats != "" {
@@ -290,6 +300,18 @@ func (s *Server) startAcceptors(l *listener, cfg *Config) {
 			s.acceptWG.Add(1)
 			go s.acceptLoop(l)
 		}
+		return
+	}
+	if l.acceptors == 0 {
+		if err := s.startUWSGILoop(l); err == nil {
+			l.acceptors = 1
+			l.loop = true
+			return
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			s.log.printf("uwsgi socket %s: no event loop (%v); serving it with blocking acceptors", l.addr, err)
+		}
+	}
+	if l.loop {
 		return
 	}
 	for n := acceptorsFor(cfg); l.acceptors < n; l.acceptors++ {
@@ -444,6 +466,11 @@ func (s *Server) shutdown(brutal bool) {
 		c.shutdown(brutal)
 	}
 	s.connMu.Unlock()
+	if brutal {
+		for _, lp := range s.loops {
+			lp.shutdown(loopBrutal)
+		}
+	}
 	mercy := cfg.WorkerReloadMercy
 	if cfg.ReloadMercy > 0 {
 		mercy = cfg.ReloadMercy
@@ -501,6 +528,9 @@ func (s *Server) shutdown(brutal bool) {
 		}
 	}
 	s.connMu.Unlock()
+	for _, lp := range s.loops {
+		lp.shutdown(loopCutAll)
+	}
 	s.connWG.Wait()
 	s.acceptWG.Wait()
 	for _, l := range s.listeners {

@@ -146,6 +146,12 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		}
 		childEnds = append(childEnds, os.NewFile(uintptr(fds[1]), "core-child"))
 		parent := os.NewFile(uintptr(fds[0]), "core")
+		if !s.corePolled {
+			// A blocking descriptor, outside the netpoller: the event
+			// loops read it with MSG_DONTWAIT.
+			w.cores = append(w.cores, newCore(w, i, parent))
+			continue
+		}
 		conn, err := net.FileConn(parent)
 		parent.Close()
 		if err != nil {
@@ -316,8 +322,10 @@ func (w *worker) wait() {
 	w.readyWG.Wait()
 	w.closeCores()
 	w.markReady(workerproto.Ready{PID: w.pid, App: -1, Error: "the worker exited before it was ready"}, true)
-	close(w.exited)
+	// The server hears of the exit before anyone waiting on exited
+	// proceeds: a stop then logs the worker's burial before its goodbye.
 	w.s.workerExited(w)
+	close(w.exited)
 }
 
 // readControl serves the worker's control channel until the worker exits.
