@@ -197,7 +197,7 @@ func bindTCP(addr string, backlog int) (int, syscall.Sockaddr, error) {
 		copy(sa6.Addr[:], ip.To16())
 		sa = sa6
 	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := socketCloexec(family, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, nil, err
 	}
@@ -237,7 +237,7 @@ func bindUnix(path string, backlog int, chmod string) (int, error) {
 			os.Remove(path)
 		}
 	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, err := socketCloexec(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, err
 	}

@@ -169,7 +169,7 @@ func (s *Server) blockingAcceptLoop(l *listener) {
 	defer s.acceptWG.Done()
 	var delay time.Duration
 	for {
-		fd, sa, err := syscall.Accept4(l.fd, syscall.SOCK_CLOEXEC)
+		fd, sa, err := acceptCloexec(l.fd)
 		if err != nil {
 			if s.stopping.Load() {
 				return

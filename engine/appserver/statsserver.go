@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/stats"
-	"golang.org/x/sys/unix"
 )
 
 // StatsAddr is the stats server's bound address ("127.0.0.1:PORT" with
@@ -41,11 +40,7 @@ func (l *listener) backlog() int {
 		q, _, _ := stats.ListenQueue(l.ln)
 		return q
 	}
-	info, err := unix.GetsockoptTCPInfo(l.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
-	if err != nil {
-		return 0
-	}
-	return int(info.Unacked)
+	return tcpAcceptBacklog(l.fd)
 }
 
 // statsSnapshot describes the master in the stats server's terms.

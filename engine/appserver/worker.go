@@ -139,7 +139,7 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		}
 	}()
 	for i := 0; i < cfg.Threads; i++ {
-		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		fds, err := socketpairCloexec(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 		if err != nil {
 			w.closeCores()
 			return nil, fmt.Errorf("core channel: %w", err)
@@ -190,10 +190,7 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		cmd.WaitDelay = outputWaitDelay
 	}
 	cmd.ExtraFiles = childEnds
-	// Its own process group keeps the terminal's ^C away from the workers
-	// (the master decides how they stop); Pdeathsig kills a worker whose
-	// master died without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = workerProcAttr()
 	if err := cmd.Start(); err != nil {
 		w.closeCores()
 		controlR.Close()

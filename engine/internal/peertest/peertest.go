@@ -115,8 +115,7 @@ func start(t testing.TB, cmd *exec.Cmd, logPath string) *proc {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// A process group of its own, so stopping it reaches its workers too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = peerProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("peertest: starting %s: %v", cmd.Path, err)
