@@ -1,7 +1,6 @@
 package chart
 
 import (
-	"image"
 	"image/color"
 	"math"
 	"strings"
@@ -38,16 +37,15 @@ type tipRow struct {
 	name, value canvas.Text
 }
 
-// chartRenderer draws a Chart. The plot (grid and lines) is one raster drawn
-// into buf, which is reused while the size stays the same; everything else is
-// canvas objects allocated when the set of series changes and only moved or
-// relabelled afterwards.
+// chartRenderer draws a Chart. The plot (grid and lines) is one raster (see
+// draw.go), drawn into buffers reused while the size stays the same;
+// everything else is canvas objects allocated when the set of series changes
+// and only moved or relabelled afterwards.
 type chartRenderer struct {
 	c *Chart
 
 	plot *canvas.Raster
-	buf  *image.RGBA
-	pl   plotter
+	layers
 
 	empty   canvas.Text
 	yLabels [maxYTicks]canvas.Text
@@ -85,6 +83,10 @@ type chartRenderer struct {
 func newChartRenderer(c *Chart) *chartRenderer {
 	r := &chartRenderer{c: c, gen: -1, styleGen: -1}
 	r.plot = canvas.NewRaster(r.draw)
+	// The raster is generated at the device size of its quad, one texel
+	// per pixel: nearest sampling gives the same picture as smooth, and is
+	// the cheaper texture lookup for a software GL painting every frame.
+	r.plot.ScaleMode = canvas.ImageScalePixels
 	r.empty.Alignment = fyne.TextAlignCenter
 	for i := range r.yLabels {
 		r.yLabels[i].Alignment = fyne.TextAlignTrailing
@@ -613,102 +615,6 @@ func (r *chartRenderer) hideHover() {
 		setVisible(&r.rows[i].name, false)
 		setVisible(&r.rows[i].value, false)
 	}
-}
-
-// draw is the raster generator: the grid and the series, into the reused
-// buffer. It allocates nothing once the size is stable.
-func (r *chartRenderer) draw(w, h int) image.Image {
-	if r.buf == nil || r.buf.Rect.Dx() != w || r.buf.Rect.Dy() != h {
-		r.buf = image.NewRGBA(image.Rect(0, 0, w, h))
-		r.pl.setImage(r.buf)
-	} else {
-		clear(r.buf.Pix)
-	}
-	if w < 2 || h < 2 || !r.any || r.ax.hi <= r.ax.lo {
-		return r.buf
-	}
-	// Device pixels per logical unit: lines are this many pixels thick.
-	scale := 1.0
-	if r.plotSize.Width > 0 {
-		scale = float64(w) / float64(r.plotSize.Width)
-	}
-	px := max(1, int(math.Round(scale)))
-
-	grid := r.th.grid
-	for i := 0; i < r.ax.n; i++ {
-		v := r.ax.lo + float64(i)*r.ax.step
-		y := int(math.Round((r.ax.hi - v) / (r.ax.hi - r.ax.lo) * float64(h-1)))
-		for k := 0; k < px; k++ {
-			r.pl.hline(max(0, min(y-px/2+k, h-1)), 0, w-1, grid)
-		}
-	}
-	vgrid := withAlpha(grid, 0.5)
-	for k := 1; k < r.nx; k++ {
-		x := int(math.Round(float64(w-1) * (1 - float64(time.Duration(k)*r.xStep)/float64(r.window))))
-		r.pl.vline(x, 0, h-1, vgrid)
-	}
-
-	normal := max(1, int(math.Round(1.5*scale)))
-	bold := normal + px
-	hl := -1
-	for i, s := range r.c.series {
-		if r.c.hidden[s.name] {
-			continue
-		}
-		if s.name == r.c.highlighted {
-			hl = i
-			continue
-		}
-		col := r.colors[i]
-		if r.c.highlighted != "" {
-			col = withAlpha(col, dimAlpha)
-		}
-		r.drawSeries(s, col, normal, w, h)
-	}
-	if hl >= 0 {
-		r.drawSeries(r.c.series[hl], r.colors[hl], bold, w, h)
-	}
-	return r.buf
-}
-
-// drawSeries draws s as a polyline broken at NaN values. A sample with no
-// neighbour to join is drawn as a dot so it is not invisible.
-func (r *chartRenderer) drawSeries(s *Series, col color.NRGBA, width, w, h int) {
-	xs := float64(w-1) / float64(r.window)
-	ys := float64(h-1) / (r.ax.hi - r.ax.lo)
-	j := s.search(r.start)
-	if j > 0 {
-		j-- // the segment entering from the left edge
-	}
-	var px, py float64
-	run := 0
-	for ; j < s.n; j++ {
-		v := s.valueAt(j)
-		if !finite(v) {
-			if run == 1 {
-				r.dot(px, py, width)
-			}
-			run = 0
-			continue
-		}
-		x := float64(s.timeAt(j)-r.start) * xs
-		y := (r.ax.hi - v) * ys
-		if run > 0 {
-			r.pl.thickLine(px, py, x, y, width)
-		}
-		px, py = x, y
-		run++
-	}
-	if run == 1 {
-		r.dot(px, py, width)
-	}
-	r.pl.fill(col)
-}
-
-// dot marks a lone sample: a square as wide as the line.
-func (r *chartRenderer) dot(x, y float64, width int) {
-	half := float64(width) / 2
-	r.pl.thickLine(x-half, y, x+half, y, width)
 }
 
 // setText changes a label and refreshes it only if the text differs, so a

@@ -1,6 +1,9 @@
 package chart
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // DefaultCapacity is the number of samples a Series created by Chart.Push
 // keeps when Chart.Capacity is 0: 15 minutes at one sample per second.
@@ -26,6 +29,11 @@ type Series struct {
 	head  int // index of the oldest sample
 	n     int
 	loc   *time.Location // location of the last pushed time, for display
+
+	// appends counts the samples ever appended; edits counts the changes
+	// to samples already held (a replaced newest value, a Reset). The
+	// renderer compares them between frames to redraw only what changed.
+	appends, edits uint64
 }
 
 // NewSeries returns an empty series that keeps the last capacity samples
@@ -62,7 +70,10 @@ func (s *Series) Push(t time.Time, v float64) bool {
 		case ns < s.times[last]:
 			return false
 		case ns == s.times[last]:
-			s.vals[last] = v
+			if old := s.vals[last]; old != v && !(math.IsNaN(old) && math.IsNaN(v)) {
+				s.vals[last] = v
+				s.edits++
+			}
 			s.loc = t.Location()
 			return true
 		}
@@ -75,6 +86,7 @@ func (s *Series) Push(t time.Time, v float64) bool {
 		s.times[s.head], s.vals[s.head] = ns, v
 		s.head = (s.head + 1) % len(s.times)
 	}
+	s.appends++
 	s.loc = t.Location()
 	return true
 }
@@ -103,7 +115,10 @@ func (s *Series) Between(from, to time.Time) (i, j int) {
 }
 
 // Reset drops every sample and keeps the capacity.
-func (s *Series) Reset() { s.head, s.n = 0, 0 }
+func (s *Series) Reset() {
+	s.head, s.n = 0, 0
+	s.edits++
+}
 
 // index maps the i-th oldest sample to its slot.
 func (s *Series) index(i int) int {

@@ -26,6 +26,10 @@ type plotter struct {
 	// The rows of each column the current stroke touched, lo[x]..hi[x].
 	// fill visits only these and leaves them clear.
 	lo, hi []int32
+
+	// clipLo is the first column drawn: the columns left of it are kept
+	// as they are (a scrolled frame redraws only its right part).
+	clipLo int
 }
 
 // setImage points the plotter at img, reusing its mask when the size is the
@@ -47,7 +51,7 @@ func (p *plotter) setImage(img *image.RGBA) {
 // cover adds coverage cov (0..255) at pixel (x, y) to the current stroke.
 // It is small enough to be inlined into the line loops.
 func (p *plotter) cover(x, y, cov int) {
-	if uint(x) >= uint(p.w) || uint(y) >= uint(p.h) {
+	if uint(x-p.clipLo) >= uint(p.w-p.clipLo) || uint(y) >= uint(p.h) {
 		return
 	}
 	i := x*p.h + y

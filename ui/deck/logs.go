@@ -172,12 +172,14 @@ func (l *logsTab) push(lines []LogLine) {
 
 // changed shows the new state of the list, if the tab is on screen.
 func (l *logsTab) changed() {
-	l.updateFooter()
+	// A hidden tab waits for onShow: setting even its footer's text would
+	// repaint the whole window every second on every tab.
 	if l.d.CurrentTab() != TabLogs {
 		l.stale = true
 		return
 	}
 	l.stale = false
+	l.updateFooter()
 	l.list.Refresh()
 	if l.follow.Checked {
 		l.list.ScrollToBottom()

@@ -6,14 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 func newTestLogsTab(t *testing.T) *logsTab {
 	t.Helper()
 	a := test.NewTempApp(t)
 	d := &Deck{app: a, busy: map[string]string{}, status: newStatusBar()}
-	return newLogsTab(d) // no tabs: the list is refreshed when shown
+	// The Logs tab is the one on screen, so pushes refresh it at once.
+	d.tabs = container.NewAppTabs(container.NewTabItem(TabLogs, widget.NewLabel("")))
+	return newLogsTab(d)
 }
 
 // The Logs tab keeps at most MaxLogLines, dropping the oldest, and its
@@ -121,5 +125,26 @@ func TestLogsSayWhyTheListIsEmpty(t *testing.T) {
 	l.search.SetText("")
 	if l.empty.Visible() {
 		t.Errorf("the filter is cleared, and the list still says %q", l.empty.Text)
+	}
+}
+
+// Lines arriving while another tab is on screen change nothing drawn (a
+// changed label would repaint the window every second); showing the tab
+// brings the list and its footer up to date.
+func TestHiddenLogsTabWaitsUntilShown(t *testing.T) {
+	l := newTestLogsTab(t)
+	l.d.tabs = container.NewAppTabs(
+		container.NewTabItem(TabOverview, widget.NewLabel("")),
+		container.NewTabItem(TabLogs, widget.NewLabel("")))
+	l.d.tabs.SelectIndex(0)
+	before := l.footer.Text
+	l.push([]LogLine{{Seq: 1, Source: LogEngine, Text: "spawned uWSGI worker 1"}})
+	if l.footer.Text != before || !l.stale {
+		t.Fatalf("hidden tab: footer %q (was %q), stale %v", l.footer.Text, before, l.stale)
+	}
+	l.d.tabs.SelectIndex(1)
+	l.onShow()
+	if l.stale || !strings.HasPrefix(l.footer.Text, "1 lines, 1 shown") || l.empty.Visible() {
+		t.Errorf("after showing: footer %q, stale %v, empty hint visible %v", l.footer.Text, l.stale, l.empty.Visible())
 	}
 }

@@ -312,8 +312,9 @@ func enable(b *widget.Button, on bool) {
 	}
 }
 
-// humanDuration is a duration as people say it: "45 s", "3 min 12 s",
-// "2 h 5 min".
+// humanDuration is a duration as people say it: "45 s", "3 min",
+// "2 h 5 min". Past the first minute it drops the seconds: an uptime that
+// changed every second would repaint the window every second for nothing.
 func humanDuration(d time.Duration) string {
 	if d < 0 {
 		d = 0
@@ -323,7 +324,7 @@ func humanDuration(d time.Duration) string {
 	case s < 60:
 		return fmt.Sprintf("%d s", s)
 	case s < 3600:
-		return fmt.Sprintf("%d min %d s", s/60, s%60)
+		return fmt.Sprintf("%d min", s/60)
 	case s < 86400:
 		return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
 	}
