@@ -61,6 +61,7 @@ type uwsgiLoop struct {
 
 	stop atomic.Int32 // loopRunning, loopBrutal, loopCutAll
 	raw  bool         // waits in epoll_wait keeping its P (see wait)
+	idle bool         // the last wait returned no event: wait the ordinary way
 	id   int          // index in Server.loops
 	tcp  bool         // the listener is TCP (MSG_MORE applies)
 
@@ -76,6 +77,10 @@ func (lp *uwsgiLoop) regBit() uint64 {
 	return 0
 }
 
+// rawWaitMax is the longest raw wait, in milliseconds: the time without
+// events after which a loop counts as idle (see wait).
+const rawWaitMax = 50
+
 // rawLoops counts the loops that keep a P while they wait.
 var rawLoops atomic.Int32
 
@@ -86,14 +91,23 @@ var rawLoops atomic.Int32
 // to run on, which behind nginx cost two thread wakeups per request. The
 // scheduler still preempts the loop every 10 ms and stops it for the
 // garbage collector: both send a signal, which ends epoll_wait with EINTR.
-// The wait is capped at a second so that a signal that arrived just before
-// epoll_wait cannot hold up the collector for longer.
+// The raw wait is capped at rawWaitMax so that a signal that arrived just
+// before epoll_wait cannot hold up the collector for longer.
+//
+// Keeping the P is only worth it under load. An idle loop holding it looks
+// to sysmon like a goroutine that never yields, so sysmon keeps waking to
+// preempt it (about 100 signals a second, and 1% of a core for a server
+// doing nothing; the desktop app runs the engine in-process). So a raw wait
+// that returned no event makes the loop idle, and an idle loop
+// waits the ordinary way, giving the P back, until the next event. Under
+// load a raw wait nearly always returns events, so this costs nothing
+// there.
 func (lp *uwsgiLoop) wait(timeout int) (int, error) {
-	if !lp.raw {
+	if !lp.raw || lp.idle {
 		return unix.EpollWait(lp.epfd, lp.events, timeout)
 	}
-	if timeout < 0 || timeout > 1000 {
-		timeout = 1000
+	if timeout < 0 || timeout > rawWaitMax {
+		timeout = rawWaitMax
 	}
 	r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(lp.epfd), uintptr(unsafe.Pointer(&lp.events[0])), uintptr(len(lp.events)), uintptr(timeout), 0, 0)
 	if errno != 0 {
@@ -265,6 +279,10 @@ func (lp *uwsgiLoop) run() {
 			timeout = 100
 		}
 		n, err := lp.wait(timeout)
+		// Nothing happened: the wait timed out, or a preemption signal cut
+		// it (sysmon sends one every 10 ms to a loop keeping its P, so an
+		// idle loop rarely reaches the timeout).
+		lp.idle = n == 0
 		if err != nil && err != unix.EINTR {
 			lp.s.log.printf("epoll_wait on %s: %v", lp.l.addr, err)
 			time.Sleep(10 * time.Millisecond)
