@@ -317,7 +317,11 @@ func (l *logsTab) clear() {
 }
 
 func (l *logsTab) updateFooter() {
-	msg := fmt.Sprintf("%s lines, %s shown", count(uint64(len(l.lines))), count(uint64(len(l.shown))))
+	noun := "lines"
+	if len(l.lines) == 1 {
+		noun = "line"
+	}
+	msg := fmt.Sprintf("%s %s, %s shown", count(uint64(len(l.lines))), noun, count(uint64(len(l.shown))))
 	if l.dropped > 0 {
 		msg += fmt.Sprintf(" · the oldest %s were dropped (the last %s are kept)", count(l.dropped), count(MaxLogLines))
 	}

@@ -144,7 +144,7 @@ func TestHiddenLogsTabWaitsUntilShown(t *testing.T) {
 	}
 	l.d.tabs.SelectIndex(1)
 	l.onShow()
-	if l.stale || !strings.HasPrefix(l.footer.Text, "1 lines, 1 shown") || l.empty.Visible() {
+	if l.stale || !strings.HasPrefix(l.footer.Text, "1 line, 1 shown") || l.empty.Visible() {
 		t.Errorf("after showing: footer %q, stale %v, empty hint visible %v", l.footer.Text, l.stale, l.empty.Visible())
 	}
 }
