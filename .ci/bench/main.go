@@ -83,7 +83,7 @@ func main() {
 	flag.StringVar(&o.profile, "profile", "", "after the rounds, profile wsgideckd uwsgi under load into this directory: perf of the master and workers, cProfile of a worker")
 	flag.DurationVar(&o.samplerTime, "sampler-time", 10*time.Second, "supervision: how long to run the metrics sampler (and as long idle, for the baseline)")
 	flag.IntVar(&o.samplerN, "sampler-workers", 16, "supervision: workers the sampler watches")
-	flag.StringVar(&o.hooksOff, "hooks-off", "", "supervision: wsgideckd uwsgi option that disables the accounting and tracing hooks, to compare with them on (none exists yet)")
+	flag.StringVar(&o.hooksOff, "hooks-off", "--no-accounting", "supervision: the wsgideckd uwsgi option that disables the accounting and event hooks, to compare with them on (empty skips the comparison)")
 	flag.StringVar(&oursEnv, "ours-env", "", "extra environment for every wsgideckd started, e.g. 'GOMAXPROCS=1 GOGC=400', to try runtime settings against the same peers")
 	flag.Parse()
 	o.oursEnv = strings.Fields(oursEnv)
