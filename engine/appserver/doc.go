@@ -45,11 +45,11 @@
 // master spends per connection decides how it compares with uWSGI, whose
 // C worker accepts, parses, runs the app, writes and closes all in one
 // process. Each uwsgi socket is therefore served by one goroutine locked
-// to its OS thread around one epoll set (uwsgiloop_linux.go): accept4 in
-// batches (the listener has TCP_DEFER_ACCEPT, so a connection comes with
-// its request and the first read needs no wait), read, parse, hand the
-// request to an idle core in one write, read the core's frames, write the
-// response, close. No goroutine is started, readied or parked per request.
+// to its OS thread around one epoll set (uwsgiloop_linux.go): accept4 one
+// connection per listener event (the listener has TCP_DEFER_ACCEPT, so a
+// connection comes with its request and the first read needs no wait),
+// read, parse, hand the request to an idle core in one write, read the
+// core's frames, write the response, close. No goroutine is started, readied or parked per request.
 // Measured behind nginx on 2 CPUs (.ci/bench, -only engine): the master's
 // CPU per request went from about 77 us (blocking acceptor goroutines) to
 // about 40 us; what is left is mostly the kernel's TCP accept, write and
@@ -88,6 +88,28 @@
 //     follows sends the response and the FIN in one segment.
 //   - When a response ends, the core goes back to the pool and the next
 //     queued request is sent to it before the client gets its response.
+//   - One accept4 per listener event, not a batch up to EAGAIN: behind
+//     nginx one connection is nearly always waiting, so the batch ended in
+//     a failing accept4 on nearly every request (strace: 1.86 accept4 per
+//     request, now 1.0). The listener is level-triggered: a connection
+//     left waiting is reported by the next epoll_wait at once.
+//   - The worker parses a REQUEST frame straight from the bytes its recv()
+//     returned (one whole frame nearly always) and builds the response
+//     head with one join; its pure-Python path per request (frame, environ,
+//     start_response, head, response frames) is about 4 us of its ~25.
+//     Tried and dropped: a recv(MSG_DONTWAIT) before poll(), to skip the
+//     poll() when the next request is already there. It was there 60% of
+//     the time, but the misses (a failing recv and a Python exception)
+//     cost more than the hits saved (workers 25 -> 29 us per request, one
+//     short run each on a noisy machine).
+//
+// What is left, per request behind nginx: the master's system calls are
+// accept4, read, sendto (core), epoll_pwait, recvfrom (core), sendto
+// (client, MSG_MORE), close, about 1 each; its own Go code is under 10% of
+// its CPU. The rest is the kernel: TCP on loopback (the sender runs the
+// receiver's TCP input too) and the two wakeups through the core channel,
+// which uWSGI's single C process does not have. Reaching nginx -> uWSGI's
+// rate needs fewer wakeups per request, not cheaper code.
 //
 // A request waits for a core in the pool like any other (a FIFO of
 // goroutines and loop entries; pool.put hands a core to a loop through

@@ -332,13 +332,19 @@ func (lp *uwsgiLoop) run() {
 	}
 }
 
-// acceptAll accepts what the listener holds (a bounded batch, so that
-// requests in progress keep moving under a flood of connections).
+// acceptBatch is how many connections acceptAll takes per listener event.
+// One: behind nginx a single connection is nearly always waiting, so
+// accepting until EAGAIN cost a failing accept4 per request; the listener
+// is level-triggered, so the next epoll_wait reports at once any
+// connection left, and requests in progress keep moving under a flood.
+const acceptBatch = 1
+
+// acceptAll accepts what the listener holds, up to acceptBatch.
 func (lp *uwsgiLoop) acceptAll() {
 	if !lp.accepting || lp.acceptPause != 0 {
 		return
 	}
-	for i := 0; i < 64; i++ {
+	for i := 0; i < acceptBatch; i++ {
 		// accept4 with no address: the request's vars carry the
 		// client's; the peer is only looked up for an error message.
 		r, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(lp.l.fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
