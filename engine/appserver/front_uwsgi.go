@@ -52,13 +52,7 @@ func (s *Server) serveUWSGIFrom(cc *clientConn, pre []byte) {
 		return
 	}
 	rq := &st.rq
-	rq.reset()
-	rq.socket = cc.l.index
-	rq.info = environ.FromVars(&rq.env, vars, int(h.Size))
-	rq.proto = rq.info.Proto
-	if rq.proto == "" {
-		rq.proto = "HTTP/1.0"
-	}
+	rq.fromUWSGI(cc.l.index, vars, h)
 	if n := int(min(int64(br.Buffered()), rq.info.ContentLength, firstChunkMax)); n > 0 {
 		b, _ := br.Peek(n)
 		rq.first = append(rq.first, b...)
@@ -94,6 +88,19 @@ func (p *prefixReader) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return p.r.Read(b)
+}
+
+// fromUWSGI resets rq for a request read from uwsgi socket number socket:
+// its environ from the vars block, and SERVER_PROTOCOL (HTTP/1.0 when
+// nginx sent none) for the status line.
+func (rq *request) fromUWSGI(socket int, vars uwsgiproto.Vars, h uwsgiproto.Header) {
+	rq.reset()
+	rq.socket = socket
+	rq.info = environ.FromVars(&rq.env, vars, int(h.Size))
+	rq.proto = rq.info.Proto
+	if rq.proto == "" {
+		rq.proto = "HTTP/1.0"
+	}
 }
 
 // uwsgiConnState is what serving one uwsgi connection needs, pooled:

@@ -19,7 +19,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wsgideck/wsgideck/engine/environ"
 	"github.com/wsgideck/wsgideck/engine/uwsgiproto"
 	"github.com/wsgideck/wsgideck/engine/workerproto"
 )
@@ -542,13 +541,7 @@ func (lp *uwsgiLoop) parse(lc *loopConn, cfg *Config) (done, ok bool) {
 			return false, false
 		}
 		rq := &lc.rq
-		rq.reset()
-		rq.socket = lp.l.index
-		rq.info = environ.FromVars(&rq.env, vars, int(h.Size))
-		rq.proto = rq.info.Proto
-		if rq.proto == "" {
-			rq.proto = "HTTP/1.0"
-		}
+		rq.fromUWSGI(lp.l.index, vars, h)
 		cl := rq.info.ContentLength
 		if cl > firstChunkMax || len(cfg.StaticMaps) > 0 || cfg.LimitPost > 0 && cl > cfg.LimitPost {
 			// Streamed bodies, static files and refusals stay with the
