@@ -340,6 +340,19 @@ func (s *Server) RecycleWorker(id int) error {
 	if s.stopping.Load() || !s.started.Load() {
 		return errStopping
 	}
+	w, err := s.runningWorker(id)
+	if err != nil {
+		return err
+	}
+	if w.recycling.Swap(true) {
+		return nil // already being replaced
+	}
+	return s.recycle(w, "requested", "")
+}
+
+// runningWorker returns worker id's current process, or an error saying
+// the id is unknown or its worker is not running.
+func (s *Server) runningWorker(id int) (*worker, error) {
 	s.mu.Lock()
 	sl, err := s.slotByID(id)
 	var w *worker
@@ -348,15 +361,12 @@ func (s *Server) RecycleWorker(id int) error {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if w == nil || w.dead.Load() {
-		return fmt.Errorf("worker %d is not running", id)
+		return nil, fmt.Errorf("worker %d is not running", id)
 	}
-	if w.recycling.Swap(true) {
-		return nil // already being replaced
-	}
-	return s.recycle(w, "requested", "")
+	return w, nil
 }
 
 // KillWorker kills worker id's process (SIGKILL); it is respawned like any
@@ -366,18 +376,9 @@ func (s *Server) KillWorker(id int) error { return s.SignalWorker(id, syscall.SI
 // SignalWorker sends sig to worker id's current process. A worker that
 // dies of it is respawned like any dead worker.
 func (s *Server) SignalWorker(id int, sig syscall.Signal) error {
-	s.mu.Lock()
-	sl, err := s.slotByID(id)
-	var w *worker
-	if err == nil {
-		w = sl.current
-	}
-	s.mu.Unlock()
+	w, err := s.runningWorker(id)
 	if err != nil {
 		return err
-	}
-	if w == nil || w.dead.Load() {
-		return fmt.Errorf("worker %d is not running", id)
 	}
 	w.kill(sig)
 	return nil
