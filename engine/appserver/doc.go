@@ -111,6 +111,26 @@
 // which uWSGI's single C process does not have. Reaching nginx -> uWSGI's
 // rate needs fewer wakeups per request, not cheaper code.
 //
+// Why wakeups weigh so much on the benchmark machine: it is a nested VM
+// whose kernel halts an idle vCPU at once (cpuidle haltpoll with
+// guest_halt_poll_ns=0), so waking a task on the other vCPU costs an IPI and
+// a VM exit. `perf bench sched pipe` there: 17-25 us per round trip between
+// the two vCPUs, 6.5-9 us on one. A request through nginx and uWSGI wakes
+// two tasks (the uWSGI worker, then nginx); through nginx and this server it
+// wakes four (the master, a worker, the master, nginx). In perf (call graphs
+// of the master behind nginx), the largest single item is waking the worker
+// (sendto -> sock_def_readable), then waking nginx (close -> tcp_fin ->
+// sock_def_wakeup). Tried and dropped, measured against uWSGI in the same
+// runs: the loop polling epoll for 30 or 150 us before it sleeps, and the
+// worker polling its channel 20 times before it sleeps (within the noise,
+// and a busy-wait costs an idle laptop's battery). What would remove the
+// worker's wakeup under load is a queue the cores take requests from, as
+// uWSGI's workers take connections from the listen queue: a core that
+// finishes a request would find the next one waiting instead of sleeping
+// until the master hands it over. That changes who decides which core serves
+// a request, so the per-request accounting, harakiri and reloads would have
+// to learn it from the cores (a shared-memory scoreboard, as uWSGI's).
+//
 // A request waits for a core in the pool like any other (a FIFO of
 // goroutines and loop entries; pool.put hands a core to a loop through
 // an eventfd, or directly when the loop itself put it back). Supervision
