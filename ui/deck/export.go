@@ -292,8 +292,20 @@ func containsString(xs []string, x string) bool {
 
 func (e *exportTab) showFile() {
 	if e.files == nil {
+		// Without this the preview is a blank pane beside "(Select one)",
+		// which reads as broken rather than as waiting for the form.
+		if e.fileSel.Selected != "" {
+			e.fileSel.ClearSelected() // calls showFile again, with nothing selected
+			return
+		}
+		e.fileSel.Options = nil
+		e.fileSel.PlaceHolder = "(no files yet)"
+		e.fileSel.Refresh()
+		e.preview.ShowLineNumbers = false
+		e.preview.SetText("The files appear here once the options on the left are valid:\nsee the message below the form.")
 		return
 	}
+	e.preview.ShowLineNumbers = true
 	e.preview.SetText(strings.TrimRight(string(e.files[e.fileSel.Selected]), "\n"))
 }
 
