@@ -55,6 +55,42 @@ func TestBadConfigs(t *testing.T) {
 		{"duplicate upstream", `upstream u { server 127.0.0.1:1; } upstream u { server 127.0.0.1:2; } server { listen 127.0.0.1:1; }`, true},
 		{"map duplicate default", `map $uri $m { default 1; default 2; } server { listen 127.0.0.1:1; }`, false},
 		{"try_files one arg", `server { listen 127.0.0.1:1; location / { try_files $uri; } }`, true},
+		// nginx's words for mistakes users make
+		{"listen twice in a server", `server { listen 127.0.0.1:1; listen 127.0.0.1:1; }`, true},
+		{"listen options twice", `server { listen 127.0.0.1:1 reuseport; } server { listen 127.0.0.1:1 reuseport; }`, true},
+		{"listen bad backlog", `server { listen 127.0.0.1:1 backlog=x; }`, true},
+		{"listen bad rcvbuf", `server { listen 127.0.0.1:1 rcvbuf=1q; }`, true},
+		{"uwsgi_pass with http scheme", `server { listen 127.0.0.1:1; location / { uwsgi_pass http://127.0.0.1:9; } }`, true},
+		{"uwsgi_pass port too big", `server { listen 127.0.0.1:1; location / { uwsgi_pass 127.0.0.1:99999; } }`, true},
+		{"uwsgi_pass empty port", `server { listen 127.0.0.1:1; location / { uwsgi_pass 127.0.0.1:; } }`, true},
+		{"uwsgi_pass empty unix path", `server { listen 127.0.0.1:1; location / { uwsgi_pass unix:; } }`, true},
+		{"proxy_pass no host", `server { listen 127.0.0.1:1; location / { proxy_pass http://; } }`, true},
+		{"proxy_pass no host before uri", `server { listen 127.0.0.1:1; location / { proxy_pass http:///x; } }`, true},
+		{"proxy_pass port too big", `server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:99999/x; } }`, true},
+		{"proxy_pass host not found with port", `server { listen 127.0.0.1:1; location / { proxy_pass http://no-such-host.invalid:8000/; } }`, true},
+		{"upstream server with http scheme", `upstream u { server http://127.0.0.1:1; } server { listen 127.0.0.1:1; }`, true},
+		{"upstream server port too big", `upstream u { server 127.0.0.1:99999; } server { listen 127.0.0.1:1; }`, true},
+		{"dollar at the end", `server { listen 127.0.0.1:1; location / { return 200 "cost: $"; } }`, true},
+		{"empty braces variable", `server { listen 127.0.0.1:1; location / { return 200 "${}"; } }`, true},
+		{"expires bad", `server { listen 127.0.0.1:1; location / { expires 1x; } }`, true},
+		{"expires bad modified", `server { listen 127.0.0.1:1; location / { expires changed 1h; } }`, true},
+		{"access_log bad buffer", `server { listen 127.0.0.1:1; access_log /tmp/x.log combined buffer=x; }`, true},
+		{"access_log bad gzip", `server { listen 127.0.0.1:1; access_log /tmp/x.log combined gzip=10; }`, true},
+		{"access_log bad flush", `server { listen 127.0.0.1:1; access_log /tmp/x.log combined buffer=4k flush=0; }`, true},
+		{"error_log bad level in location", `server { listen 127.0.0.1:1; location / { error_log /tmp/x.log verbose; } }`, true},
+		{"regex missing paren", `server { listen 127.0.0.1:1; location ~ ^/static/(.*$ { } }`, true},
+		{"regex unmatched paren", `server { listen 127.0.0.1:1; location ~ "^/(a|b))/x$" { } }`, true},
+		{"regex missing bracket", `server { listen 127.0.0.1:1; location ~ "[a-z" { } }`, true},
+		{"regex bad range", `server { listen 127.0.0.1:1; location ~ "^/[9-0]+$" { } }`, true},
+		{"regex nothing to repeat", `server { listen 127.0.0.1:1; rewrite "*.php" /x; }`, true},
+		{"regex repeat order", `server { listen 127.0.0.1:1; rewrite "^/a{3,2}" /x; }`, true},
+		{"regex trailing backslash", `server { listen 127.0.0.1:1; if ($uri ~ "a\") { } }`, true},
+		{"caseless regex missing paren", `server { listen 127.0.0.1:1; location ~* "\.(jpg|png$" { } }`, true},
+		{"caseless if regex", `server { listen 127.0.0.1:1; if ($http_user_agent ~* "(bot") { } }`, true},
+		{"caseless map regex", `map $uri $m { ~*^/(a 1; } server { listen 127.0.0.1:1; }`, true},
+		{"regex unterminated name", `server { listen 127.0.0.1:1; location ~ "(?<n" { } }`, true},
+		{"server_name regex", `server { listen 127.0.0.1:1;
+    server_name ~^(www\.)?(.+$; }`, true},
 	}
 	for _, c := range cases {
 		path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".conf")
@@ -109,6 +145,11 @@ func TestGoodConfigs(t *testing.T) {
 		"return forms":      `server { listen 127.0.0.1:1; location /a { return 301 /b; } location /c { return https://e/; } location /d { return 444; } }`,
 		"proxy_pass vars":   `server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1$request_uri; } }`,
 		"regex server name": `server { listen 127.0.0.1:1; server_name ~^(www\.)?(?<d>.+)$; return 200 $d; }`,
+		"named twice":       `server { listen 127.0.0.1:1; location @a { } location @a { } location / { try_files $uri @a; } }`,
+		"two handlers":      `server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:1; uwsgi_pass 127.0.0.1:1; } }`,
+		"try_files =99":     `server { listen 127.0.0.1:1; location / { try_files $uri =99; } }`,
+		"listen options":    `server { listen 127.0.0.1:1 backlog=511 rcvbuf=64k reuseport; } server { listen 127.0.0.1:1; }`,
+		"access_log params": `server { listen 127.0.0.1:1; access_log /tmp/x.log combined buffer=32k gzip=9 flush=5m; access_log /tmp/y.log combined gzip; }`,
 	}
 	for name, http := range cases {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".conf")
@@ -123,6 +164,69 @@ func TestGoodConfigs(t *testing.T) {
 		}
 		if _, _, err := Load(path, LoadOptions{Prefix: dir}); err != nil {
 			t.Errorf("%s: we refuse what nginx accepts: %v", name, err)
+		}
+	}
+}
+
+// TestNoEventsSection: nginx refuses a main config without "events {}",
+// after reading the rest, with no file or line.
+func TestNoEventsSection(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"no events": "http {\n    server { listen 127.0.0.1:1; }\n}\n",
+		"empty":     "",
+		"only main": "worker_processes 1;\n",
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".conf")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, ok := nginxT(t, path)
+		m := emergRE.FindStringSubmatch(out)
+		if ok || m == nil {
+			t.Fatalf("%s: nginx accepts it; the case is wrong:\n%s", name, out)
+		}
+		_, _, err := Load(path, LoadOptions{Prefix: dir})
+		if err == nil || err.Error() != m[1] {
+			t.Errorf("%s:\n nginx: %s\n ours:  %v", name, m[1], err)
+		}
+	}
+}
+
+// TestServerNameWarnings: a name two servers of an address share draws
+// nginx's "conflicting server name" warning; a name written twice in one
+// server draws none.
+func TestServerNameWarnings(t *testing.T) {
+	dir := t.TempDir()
+	warnRE := regexp.MustCompile(`\[warn\] \d+#\d+: (.*)`)
+	for name, http := range map[string]string{
+		"same server":   `server { listen 127.0.0.1:1; server_name a.test a.test A.test *.b.test *.b.test .c.test *.c.test www.d.* www.d.*; }`,
+		"other servers": `server { listen 127.0.0.1:1; server_name a.test *.b.test; } server { listen 127.0.0.1:1; server_name a.test *.b.test; }`,
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".conf")
+		if err := os.WriteFile(path, []byte("events {}\nhttp {\n    "+http+"\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, ok := nginxT(t, path)
+		if !ok {
+			t.Fatalf("%s: nginx refuses it:\n%s", name, out)
+		}
+		var want []string
+		for _, m := range warnRE.FindAllStringSubmatch(out, -1) {
+			want = append(want, m[1])
+		}
+		cfg, _, err := Load(path, LoadOptions{Prefix: dir})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got []string
+		for _, w := range cfg.Warnings {
+			if strings.Contains(w, "server name") {
+				got = append(got, w)
+			}
+		}
+		if strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("%s:\n nginx warned: %q\n we warned:   %q", name, want, got)
 		}
 	}
 }

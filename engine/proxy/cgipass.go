@@ -263,7 +263,7 @@ func (r *request) retryStatus(pc *passConf, status int) bool {
 // forwardResponse sends an upstream answer to the client.
 func (r *request) forwardResponse(a *upstreamAnswer, mod upstreamModule, pc *passConf, t *upstreamTry, start time.Time) int {
 	defer a.body.Close()
-	if rc, ok := r.xAccelRedirect(a); ok {
+	if rc, ok := r.xAccelRedirect(a, pc); ok {
 		return rc
 	}
 	if r.interceptStatus(a.status, pc) {

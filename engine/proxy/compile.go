@@ -50,7 +50,22 @@ func Load(file string, opts LoadOptions) (*Config, nginxconf.Diagnostics, error)
 	if err != nil {
 		return nil, diags, err
 	}
+	// nginx refuses a main config without "events {}" once the rest has
+	// been read (ngx_event_init_conf), whatever the http block says
+	if !hasEvents(ncfg) {
+		return nil, diags, errors.New(`no "events" section in configuration`)
+	}
 	return cfg, diags, nil
+}
+
+// hasEvents reports whether the main context has an events block.
+func hasEvents(nc *nginxconf.Config) bool {
+	for _, d := range nc.Main.Block.Expand() {
+		if d.Name == "events" {
+			return true
+		}
+	}
+	return false
 }
 
 // Compile builds the runtime model from a loaded and checked config.
@@ -450,6 +465,15 @@ func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) er
 		case "listen":
 			listens = append(listens, d)
 		case "server_name":
+			// nginx compiles a regex name at the directive, so its
+			// error names this line and comes before later ones
+			for _, a := range d.Args {
+				if n := a.Value; strings.HasPrefix(n, "~") {
+					if _, err := compileRegex(n[1:]); err != nil {
+						return errAt(d, "%v", err)
+					}
+				}
+			}
 			names = append(names, d)
 		case "location":
 			deferred = append(deferred, d)
@@ -523,6 +547,9 @@ type listenSpec struct {
 	// plainOnly are parameters asking for TLS, HTTP/2 or QUIC, which
 	// wsgideck does not speak: the address serves plain HTTP/1.x.
 	plainOnly []string
+	// optsSet is nginx's lsopt.set: socket options (backlog, reuseport,
+	// ipv6only, ...), which only one server of an address may give.
+	optsSet bool
 }
 
 // parseListen parses a listen directive's address and parameters.
@@ -611,14 +638,28 @@ func (cc *compiler) parseListen(d *nginxconf.Directive) (*listenSpec, error) {
 			ls.defaultServer = true
 		case p == "ipv6only=on":
 			ls.ipv6only = true
+			ls.optsSet = true
 		case p == "ipv6only=off":
 			ls.ipv6only = false
+			ls.optsSet = true
 		case p == "ssl" || p == "http2" || p == "quic":
 			ls.plainOnly = append(ls.plainOnly, p)
-		case p == "proxy_protocol" || p == "reuseport" || p == "bind" || p == "deferred" ||
-			strings.HasPrefix(p, "backlog=") || strings.HasPrefix(p, "rcvbuf=") || strings.HasPrefix(p, "sndbuf=") ||
+		case p == "proxy_protocol":
+		case strings.HasPrefix(p, "backlog="):
+			if n, ok := atoiPort(p[len("backlog="):]); !ok || n == 0 {
+				return nil, errAt(d, "invalid backlog \"%s\"", p)
+			}
+			ls.optsSet = true
+		case strings.HasPrefix(p, "rcvbuf=") || strings.HasPrefix(p, "sndbuf="):
+			k, v, _ := strings.Cut(p, "=")
+			if _, err := nginxconf.ParseSize(v); err != nil {
+				return nil, errAt(d, "invalid %s \"%s\"", k, p)
+			}
+			ls.optsSet = true
+		case p == "reuseport" || p == "bind" || p == "deferred" ||
 			strings.HasPrefix(p, "so_keepalive=") || strings.HasPrefix(p, "fastopen=") || strings.HasPrefix(p, "setfib=") ||
 			strings.HasPrefix(p, "accept_filter="):
+			ls.optsSet = true
 		default:
 			return nil, errAt(d, "invalid parameter %q", p)
 		}
@@ -639,9 +680,16 @@ func (cc *compiler) addListen(srv *vserver, ls *listenSpec, d *nginxconf.Directi
 		cc.listens[key] = l
 		cc.cfg.Listens = append(cc.cfg.Listens, l)
 	}
+	if ls.optsSet {
+		if l.optsSet {
+			return errAt(d, "duplicate listen options for %s", ls.addr)
+		}
+		l.optsSet = true
+		l.IPv6Only = ls.ipv6only
+	}
 	for _, s := range l.servers {
 		if s == srv {
-			return errAt(d, "duplicate listen %s", ls.addr)
+			return errAt(d, "a duplicate listen %s", ls.addr)
 		}
 	}
 	l.servers = append(l.servers, srv)
@@ -669,10 +717,7 @@ func (cc *compiler) finishListens() error {
 			for _, n := range srv.names {
 				if strings.HasPrefix(n, "~") {
 					pat := n[1:]
-					if strings.ContainsAny(pat, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-						pat = "(?i)" + pat
-					}
-					re, err := compileRegex(pat)
+					re, err := compileRegexFold(pat, strings.ContainsAny(pat, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 					if err != nil {
 						return fmt.Errorf("%v in server_name %q of the server in %s:%d", err, n, srv.file, srv.line)
 					}
@@ -696,11 +741,30 @@ func (cc *compiler) finishListens() error {
 // groups written (?<name>...) or (?P<name>...) both work; look-arounds and
 // backreferences are refused with a message saying so.
 func compileRegex(pat string) (*regexp.Regexp, error) {
-	re, err := regexp.Compile(pat)
+	return compileRegexFold(pat, false)
+}
+
+// compileRegexFold is compileRegex, case-insensitive when fold is set
+// (nginx's "~*", PCRE2_CASELESS); errors quote pat as it was written.
+func compileRegexFold(pat string, fold bool) (*regexp.Regexp, error) {
+	full := pat
+	if fold {
+		full = "(?i)" + pat
+	}
+	re, err := regexp.Compile(full)
+	if err != nil && fold {
+		// the error as for the pattern written, when it has one
+		if _, err2 := regexp.Compile(pat); err2 != nil {
+			err = err2
+		}
+	}
 	if err != nil {
 		var re2 *syntax.Error
 		if errors.As(err, &re2) {
-			return nil, fmt.Errorf("pcre2_compile() failed: %s in %q (wsgideck uses RE2 regular expressions: no look-arounds or backreferences)", re2.Code, pat)
+			if msg, ok := pcreError(pat, re2); ok {
+				return nil, errors.New(msg)
+			}
+			return nil, fmt.Errorf("pcre2_compile() failed: %s in \"%s\" (wsgideck uses RE2 regular expressions: no look-arounds or backreferences)", re2.Code, pat)
 		}
 		return nil, err
 	}
@@ -735,11 +799,7 @@ func (cc *compiler) compileLocation(parent *locConf, srv *vserver, tree *locTree
 		loc.kind = locPrefix
 	case nginxconf.LocationRegex, nginxconf.LocationRegexCaseless:
 		loc.kind = locRegex
-		pat := spec.Path
-		if spec.Kind == nginxconf.LocationRegexCaseless {
-			pat = "(?i)" + pat
-		}
-		re, err := compileRegex(pat)
+		re, err := compileRegexFold(spec.Path, spec.Kind == nginxconf.LocationRegexCaseless)
 		if err != nil {
 			return errAt(d, "%v", err)
 		}
@@ -795,10 +855,10 @@ func (cc *compiler) compileLocation(parent *locConf, srv *vserver, tree *locTree
 		}
 	}
 	if loc.kind == locNamed {
-		if srv.named[loc.name] != nil {
-			return errAt(d, "duplicate location %q", "@"+loc.name)
+		// nginx accepts a named location twice and finds the first
+		if srv.named[loc.name] == nil {
+			srv.named[loc.name] = loc
 		}
-		srv.named[loc.name] = loc
 		return nil
 	}
 	if loc.kind == locExact && tree.exact[loc.name] != nil {

@@ -128,20 +128,28 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 		c.hasTryFiles = true
 		args := d.Values()
 		for _, a := range args[:len(args)-1] {
+			// a trailing "/" asks for a directory and is not part of
+			// the name: "$uri/" finds the directory $uri and makes it
+			// the URI, so that the static module redirects to "$uri/"
+			testDir := strings.HasSuffix(a, "/")
+			if testDir {
+				a = a[:len(a)-1]
+			}
 			cv, err := compileValue(a, vt)
 			if err != nil {
 				return errAt(d, "%v", err)
 			}
-			c.tryFiles = append(c.tryFiles, cv)
+			c.tryFiles = append(c.tryFiles, tryFile{name: cv, testDir: testDir})
 		}
 		last := args[len(args)-1]
 		if strings.HasPrefix(last, "=") {
-			code, err := strconv.Atoi(last[1:])
-			if err != nil || code < 200 || code > 999 {
+			code, ok := atoiPort(last[1:])
+			if !ok || code > 999 {
 				return errAt(d, "invalid code %q", last)
 			}
 			c.tryFilesLast = tryFilesTarget{code: code}
-		} else {
+		}
+		if c.tryFilesLast.code == 0 {
 			cv, err := compileValue(last, vt)
 			if err != nil {
 				return errAt(d, "%v", err)
@@ -366,7 +374,7 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 				c.gzip.disableMSIE = true
 				continue
 			}
-			re, err := compileRegex("(?i)" + v)
+			re, err := compileRegexFold(v, true)
 			if err != nil {
 				return errAt(d, "%v", err)
 			}
@@ -390,6 +398,9 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 			cc.cfg.ErrorLogLevel = lvl
 			cc.logFile(path)
 		} else {
+			if _, _, err := cc.errorLogArgs(d); err != nil {
+				return err
+			}
 			cc.warnf(d, "error_log below the http level is merged into the main error log in wsgideck")
 		}
 	case "open_log_file_cache":
@@ -542,14 +553,14 @@ func (cc *compiler) expiresDir(d *nginxconf.Directive) (expires, error) {
 	v := args[0]
 	if len(args) == 2 {
 		if args[0] != "modified" {
-			return expires{}, errAt(d, "invalid value %q", args[0])
+			return expires{}, errAt(d, "\"expires\" directive invalid value")
 		}
 		modified = true
 		v = args[1]
 	}
 	mode, off, err := parseExpires(v)
 	if err != nil {
-		return expires{}, errAt(d, "invalid value %q", v)
+		return expires{}, errAt(d, "\"expires\" directive invalid value")
 	}
 	if modified && mode == expiresAccess {
 		mode = expiresModified
@@ -630,7 +641,19 @@ func (cc *compiler) accessLogDir(c *locConf, d *nginxconf.Directive) error {
 					return errAt(d, "%v", err)
 				}
 				al.cond = cv
-			case strings.HasPrefix(p, "buffer="), strings.HasPrefix(p, "flush="), strings.HasPrefix(p, "gzip"):
+			case strings.HasPrefix(p, "buffer="):
+				if n, err := nginxconf.ParseSize(p[len("buffer="):]); err != nil || n == 0 {
+					return errAt(d, "invalid buffer size \"%s\"", p[len("buffer="):])
+				}
+			case strings.HasPrefix(p, "flush="):
+				if n, err := nginxconf.ParseTime(p[len("flush="):], false); err != nil || n == 0 {
+					return errAt(d, "invalid flush time \"%s\"", p[len("flush="):])
+				}
+			case p == "gzip":
+			case strings.HasPrefix(p, "gzip="):
+				if n, ok := atoiPort(p[len("gzip="):]); !ok || n < 1 || n > 9 {
+					return errAt(d, "invalid compression level \"%s\"", p[len("gzip="):])
+				}
 			default:
 				return errAt(d, "invalid parameter %q", p)
 			}
@@ -829,11 +852,7 @@ func (cc *compiler) compileCondition(d *nginxconf.Directive) (*condition, error)
 			c.cmp = cmp
 			c.negate = op == "!="
 		case "~", "~*", "!~", "!~*":
-			pat := operand
-			if strings.HasSuffix(op, "*") {
-				pat = "(?i)" + pat
-			}
-			re, err := compileRegex(pat)
+			re, err := compileRegexFold(operand, strings.HasSuffix(op, "*"))
 			if err != nil {
 				return nil, errAt(d, "%v", err)
 			}

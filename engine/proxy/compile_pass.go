@@ -24,6 +24,9 @@ type passConf struct {
 
 	hideHeaders []string
 	passHeaders []string
+	// ignoreAccelRedirect is *_ignore_headers X-Accel-Redirect: the
+	// answer is passed on as it is.
+	ignoreAccelRedirect bool
 
 	// nextUpstream is a set of next*; nextTries 0 means no limit.
 	nextUpstream int
@@ -133,10 +136,12 @@ func (cc *compiler) passDirective(c *locConf, d *nginxconf.Directive, level int)
 		if level != levelLocation && level != levelIf {
 			return true, errAt(d, "%q directive is not allowed here", d.Name)
 		}
-		if c.handler != handlerStatic && c.set["pass"] {
+		// each module checks only its own: nginx accepts proxy_pass
+		// and uwsgi_pass in one location, and the last one handles it
+		if c.handler != handlerStatic && c.set[d.Name] {
 			return true, errAt(d, "%q directive is duplicate", d.Name)
 		}
-		c.set["pass"] = true
+		c.set[d.Name] = true
 		if len(d.Args) != 1 {
 			return true, errAt(d, "invalid number of arguments in %q directive", d.Name)
 		}
@@ -219,6 +224,16 @@ func (cc *compiler) passDirective(c *locConf, d *nginxconf.Directive, level int)
 			pc.hideHeaders = nil
 		}
 		pc.hideHeaders = append(pc.hideHeaders, strings.ToLower(d.Arg(0)))
+		return true, nil
+	case "ignore_headers":
+		// a bitmask: the level's list replaces the inherited one; of
+		// its values only X-Accel-Redirect changes what wsgideck does
+		pc.ignoreAccelRedirect = false
+		for _, v := range d.Values() {
+			if strings.EqualFold(v, "X-Accel-Redirect") {
+				pc.ignoreAccelRedirect = true
+			}
+		}
 		return true, nil
 	case "pass_header":
 		if c.first(mod + "_pass_header") {
@@ -318,11 +333,11 @@ func (cc *compiler) passDirective(c *locConf, d *nginxconf.Directive, level int)
 		case len(args) == 2:
 			pr := proxyRedirect{from: args[0], to: args[1]}
 			if strings.HasPrefix(pr.from, "~") {
-				pat := pr.from[1:]
+				pat, fold := pr.from[1:], false
 				if strings.HasPrefix(pat, "*") {
-					pat = "(?i)" + pat[1:]
+					pat, fold = pat[1:], true
 				}
-				re, err := compileRegex(pat)
+				re, err := compileRegexFold(pat, fold)
 				if err != nil {
 					return true, errAt(d, "%v", err)
 				}
@@ -345,7 +360,7 @@ func (cc *compiler) passDirective(c *locConf, d *nginxconf.Directive, level int)
 	}
 	switch name {
 	case "buffering", "buffers", "busy_buffers_size", "request_buffering", "max_temp_file_size",
-		"temp_file_write_size", "temp_path", "ignore_client_abort", "socket_keepalive", "ignore_headers",
+		"temp_file_write_size", "temp_path", "ignore_client_abort", "socket_keepalive",
 		"force_ranges", "limit_rate", "store", "store_access", "cache", "no_cache", "cache_bypass",
 		"cache_key", "cache_valid", "cache_path", "cache_methods", "cache_min_uses", "cache_use_stale",
 		"cache_lock", "cache_lock_timeout", "cache_lock_age", "cache_revalidate", "cache_background_update",
@@ -390,24 +405,11 @@ func (cc *compiler) passTarget(c *locConf, d *nginxconf.Directive, mod string, l
 		default:
 			return errAt(d, "invalid URL prefix in %q", target)
 		}
-		hostport, uri := rest, ""
-		hasURI := false
-		if strings.HasPrefix(rest, "unix:") {
-			// unix:/path:/uri
-			p := rest[len("unix:"):]
-			if i := strings.Index(p, ":"); i >= 0 {
-				hostport, uri = "unix:"+p[:i], p[i+1:]
-				hasURI = true
-			} else {
-				hostport = "unix:" + p
-			}
-		} else if i := strings.IndexByte(rest, '/'); i >= 0 {
-			hostport, uri = rest[:i], rest[i:]
-			hasURI = true
+		pu, perr := parseUpstreamURL(rest, true)
+		if perr != "" {
+			return errAt(d, "%s in upstream \"%s\"", perr, rest)
 		}
-		if hostport == "" {
-			return errAt(d, "no host in %q", target)
-		}
+		hostport, uri, hasURI := rest[:pu.hostLen], pu.uri, pu.hasURI
 		pp := &proxyPass{raw: target, uri: uri, hasURI: hasURI}
 		if c.loc != nil {
 			pp.location = c.loc.name
@@ -434,6 +436,9 @@ func (cc *compiler) passTarget(c *locConf, d *nginxconf.Directive, mod string, l
 				}
 				addr = addr[len(p):]
 			}
+		}
+		if _, perr := parseUpstreamURL(addr, false); perr != "" {
+			return errAt(d, "%s in upstream \"%s\"", perr, addr)
 		}
 		up := &uwsgiPass{}
 		if mod == "uwsgi" {
@@ -485,7 +490,9 @@ func (cc *compiler) upstreamFor(d *nginxconf.Directive, hostport, defPort string
 	}
 	ips, err := resolveHost(host, cc.lookup)
 	if err != nil {
-		return nil, "", "", errAt(d, "host not found in upstream %q", hostport)
+		// nginx resolves a *_pass host after reading the config and
+		// names the host alone
+		return nil, "", "", errAt(d, "host not found in upstream %q", host)
 	}
 	up := &upstream{name: hostport, implicit: true}
 	for _, ip := range ips {
@@ -636,6 +643,9 @@ func (cc *compiler) parseUpstreamServer(d *nginxconf.Directive) (*upstreamServer
 		}
 	}
 	addr := d.Arg(0)
+	if _, perr := parseUpstreamURL(addr, false); perr != "" {
+		return nil, errAt(d, "%s in upstream \"%s\"", perr, addr)
+	}
 	var peers []*peer
 	if strings.HasPrefix(addr, "unix:") {
 		peers = append(peers, newPeer(addr, "unix", addr[len("unix:"):], weight))

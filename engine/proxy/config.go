@@ -64,7 +64,9 @@ type Listen struct {
 	servers         []*vserver
 	defaultServer   *vserver
 	explicitDefault bool
-	names           *serverNames
+	// optsSet: a listen of this address gave socket options
+	optsSet bool
+	names   *serverNames
 }
 
 // vserver is one server {} block.
@@ -141,7 +143,7 @@ type locConf struct {
 	autoindexFmt  string
 	autoindexSize bool
 	autoindexLT   bool
-	tryFiles      []*complexValue
+	tryFiles      []tryFile
 	tryFilesLast  tryFilesTarget
 	hasTryFiles   bool
 
@@ -207,6 +209,13 @@ const (
 	imsExact
 	imsBefore
 )
+
+// tryFile is one file argument of try_files.
+type tryFile struct {
+	name *complexValue // without the trailing "/" of a directory test
+	// testDir is set by a trailing "/": only a directory matches.
+	testDir bool
+}
 
 // tryFilesTarget is the last argument of try_files.
 type tryFilesTarget struct {

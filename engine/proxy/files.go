@@ -104,40 +104,53 @@ func (r *request) testIndexDir(dir, index string, indexErr error) int {
 // processing continues in this location (with the URI set to it).
 func (r *request) tryFiles() (rc int, next bool) {
 	c := r.conf
+	regexAlias := c.alias && r.loc != nil && r.loc.kind == locRegex
 	for _, item := range c.tryFiles {
-		name := item.eval(r)
-		testDir := strings.HasSuffix(item.raw, "/") && len(name) > 0
-		check := name
-		if testDir {
-			check = strings.TrimSuffix(name, "/")
-		}
+		name := item.name.eval(r)
 		var path string
-		if c.alias && r.loc != nil && r.loc.kind != locRegex {
-			rest := check
-			if strings.HasPrefix(check, r.loc.name) {
-				rest = check[len(r.loc.name):]
+		stripped := false
+		if c.alias && !regexAlias {
+			// nginx strips the location's prefix only from names with
+			// variables: a literal "/loc/file" is looked for under the
+			// alias as it is (and usually not found)
+			rest := name
+			if !item.name.isLit && strings.HasPrefix(name, r.loc.name) {
+				rest = name[len(r.loc.name):]
+				stripped = true
 			}
 			path = r.rootValue() + rest
-		} else if c.alias {
-			path = r.rootValue() + check
 		} else {
-			path = r.rootValue() + check
+			// root, or a regex location's alias (the whole path, to
+			// which the name is appended as nginx 1.22 does)
+			path = r.rootValue() + name
 		}
 		st, err := os.Stat(path)
 		if err != nil {
 			continue
 		}
-		if st.IsDir() != testDir {
+		if st.IsDir() != item.testDir {
 			continue
 		}
-		if !testDir && !st.Mode().IsRegular() && !st.IsDir() {
+		if !st.IsDir() && !st.Mode().IsRegular() {
 			continue
 		}
 		// found: continue in this location with the URI of the file
-		if c.alias && r.loc != nil && r.loc.kind != locRegex && !strings.HasPrefix(name, r.loc.name) {
-			name = r.loc.name + strings.TrimPrefix(name, "/")
+		switch {
+		case regexAlias:
+			// nginx keeps the URI for a directory, and for a file
+			// maps the new URI after the alias from now on
+			if !item.testDir {
+				r.setURI(name)
+				r.addURIToAlias = true
+			}
+		case c.alias:
+			if !stripped {
+				name = r.loc.name + name
+			}
+			r.setURI(name)
+		default:
+			r.setURI(name)
 		}
-		r.setURI(name)
 		return 0, true
 	}
 	last := c.tryFilesLast
@@ -249,7 +262,7 @@ func autoindexHTML(uri string, entries []dirEntry, exact, localtime, utf8Names b
 		if strings.IndexByte(e.name, ':') >= 0 {
 			b.WriteString("./")
 		}
-		b.WriteString(escapeURIHTML(e.name))
+		b.WriteString(escapeURIComponent(e.name))
 		if e.dir {
 			b.WriteByte('/')
 		}
@@ -353,36 +366,6 @@ func escapeHTMLName(s string) string {
 	return r.Replace(s)
 }
 
-// escapeURIHTML is ngx_escape_uri with NGX_ESCAPE_HTML: the link target.
-func escapeURIHTML(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if escapeHTMLTable(c) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-// escapeHTMLTable is nginx's "html" escape set: " ", "#", "%", "?",
-// control characters and bytes >= 0x7f... but not UTF-8 (nginx escapes
-// only the ASCII specials here).
-func escapeHTMLTable(c byte) bool {
-	switch {
-	case c <= 0x20, c == 0x7f:
-		return true
-	case c == '"', c == '#', c == '%', c == '?', c == '<', c == '>':
-		return true
-	}
-	return false
-}
-
 func autoindexJSON(entries []dirEntry) string {
 	var b strings.Builder
 	b.WriteString("[\r\n")
@@ -391,7 +374,8 @@ func autoindexJSON(entries []dirEntry) string {
 			b.WriteString(",\r\n")
 		}
 		b.WriteString("{ \"name\":\"")
-		b.WriteString(jsonEscape(e.name))
+		// ngx_escape_json, as for log_format escape=json
+		b.Write(appendJSONEscaped(nil, e.name))
 		b.WriteString("\", \"type\":\"")
 		if e.dir {
 			b.WriteString("directory")
@@ -408,22 +392,5 @@ func autoindexJSON(entries []dirEntry) string {
 		b.WriteString(" }")
 	}
 	b.WriteString("\r\n]")
-	return b.String()
-}
-
-func jsonEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20:
-			fmt.Fprintf(&b, "\\u%04x", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
 	return b.String()
 }

@@ -157,10 +157,27 @@ func (r *request) internalRedirect(uri, args string) int {
 	r.setURI(uri)
 	r.args = args
 	r.internal = true
-	r.resp.reset()
+	r.resetResponse()
 	// a redirected request starts with clean variables, as nginx clears
 	// the module contexts; set variables survive
 	return r.runServerRewrite()
+}
+
+// resetResponse clears the response for an internal redirect, keeping
+// the headers an X-Accel-Redirect carries over.
+func (r *request) resetResponse() {
+	r.resp.reset()
+	if !r.hasAccelCarry {
+		return
+	}
+	r.hasAccelCarry = false
+	for _, h := range r.accelCarry {
+		if h.lower == "content-type" {
+			r.resp.contentType = h.value
+			continue
+		}
+		r.resp.headers = append(r.resp.headers, h)
+	}
 }
 
 // namedRedirect continues in a named location at its rewrite phase.
@@ -176,7 +193,7 @@ func (r *request) namedRedirect(name string) int {
 		return 500
 	}
 	r.internal = true
-	r.resp.reset()
+	r.resetResponse()
 	r.loc = loc
 	r.conf = loc.conf
 	if loc.conf.script != nil {

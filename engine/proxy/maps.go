@@ -110,11 +110,11 @@ func (cc *compiler) compileMap(d *nginxconf.Directive) error {
 			continue
 		}
 		if strings.HasPrefix(key, "~") {
-			pat := key[1:]
+			pat, fold := key[1:], false
 			if strings.HasPrefix(pat, "*") {
-				pat = "(?i)" + pat[1:]
+				pat, fold = pat[1:], true
 			}
-			re, err := compileRegex(pat)
+			re, err := compileRegexFold(pat, fold)
 			if err != nil {
 				return errAt(e, "%v", err)
 			}

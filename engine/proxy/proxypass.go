@@ -172,33 +172,6 @@ func (r *request) requestURIForProxy(hasURI bool, puri, location string) string 
 	return u
 }
 
-// escapeURI is ngx_escape_uri with NGX_ESCAPE_URI.
-func escapeURI(s string) string {
-	const hex = "0123456789ABCDEF"
-	need := false
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '#' || c == '%' || c == '?' {
-			need = true
-			break
-		}
-	}
-	if !need {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= 0x20 || c >= 0x7f || c == '#' || c == '%' || c == '?' {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
 func cutPrefixFold(s, prefix string) (string, bool) {
 	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
 		return s[len(prefix):], true

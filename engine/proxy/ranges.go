@@ -54,6 +54,7 @@ func (r *request) rangeFilter() int {
 	}
 	w.status = 206
 	w.statusText = ""
+	w.statusLine = false
 	w.ranges = ranges
 	total := w.contentLength
 	if len(ranges) == 1 {

@@ -109,6 +109,14 @@ type request struct {
 	// validLocation is cleared by "rewrite ... break": alias can no
 	// longer map the URI.
 	validLocation bool
+	// addURIToAlias is nginx's add_uri_to_alias: try_files found a file
+	// in a regex location with alias, and the URI is now appended to
+	// the alias.
+	addURIToAlias bool
+	// accelCarry are the upstream headers an X-Accel-Redirect passes to
+	// the redirected request (hasAccelCarry until they are applied).
+	accelCarry    []header
+	hasAccelCarry bool
 
 	// captures of the last successful regex match: capSrc and pairs of
 	// offsets into it.
@@ -144,10 +152,11 @@ func (r *request) reset() {
 	vars := r.vars[:0]
 	varsSet := r.varsSet[:0]
 	mapDone := r.mapDone[:0]
+	accelCarry := r.accelCarry[:0]
 	respHeaders := r.resp.headers[:0]
 	clear(r.upstream.respFields) // no old answer kept alive
 	respFields := r.upstream.respFields[:0]
-	*r = request{c: c, uriBuf: uriBuf, headers: headers, caps: caps, vars: vars, varsSet: varsSet, mapDone: mapDone}
+	*r = request{c: c, uriBuf: uriBuf, headers: headers, caps: caps, vars: vars, varsSet: varsSet, mapDone: mapDone, accelCarry: accelCarry}
 	r.resp.headers = respHeaders
 	r.upstream.respFields = respFields
 	r.contentLength = -1

@@ -225,7 +225,7 @@ func validateHost(h string) (string, bool) {
 		case 0, '/':
 			return "", false
 		default:
-			if c < 0x20 || c == 0x7f {
+			if c <= 0x20 || c == 0x7f {
 				return "", false
 			}
 			if c >= 'A' && c <= 'Z' {

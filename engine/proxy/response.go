@@ -12,6 +12,10 @@ type response struct {
 	// statusText replaces the standard status line text ("200 OK"), as an
 	// upstream's status line does in nginx.
 	statusText string
+	// statusLine is set when the status came with a status line from an
+	// upstream (nginx's headers_out.status_line): the header filter then
+	// leaves a 204's Content-Type and Last-Modified alone.
+	statusLine bool
 
 	contentType   string
 	charset       string
@@ -85,6 +89,7 @@ func (r *request) sendHeader() int {
 	if r.errStatus != 0 {
 		w.status = r.errStatus
 		w.statusText = ""
+		w.statusLine = false
 	}
 	// not_modified filter
 	if w.notModOK && w.status == 200 {
@@ -102,8 +107,10 @@ func (r *request) sendHeader() int {
 	}
 	// headers filter: expires and add_header
 	r.headersFilter()
-	// charset filter
-	if r.conf != nil && r.conf.charset != "" && w.contentType != "" && w.charset == "" && charsetApplies(w.contentType) {
+	// charset filter; not for a 301 or 302, whose charset old browsers
+	// took for the next page's
+	if r.conf != nil && r.conf.charset != "" && w.contentType != "" && w.charset == "" && charsetApplies(w.contentType) &&
+		w.status != 301 && w.status != 302 {
 		w.charset = r.conf.charset
 	}
 	// gzip filter
@@ -134,6 +141,8 @@ func (r *request) writeHeader() {
 		w.headOnly = true
 	}
 	switch {
+	case w.status == 204 && w.statusLine:
+		w.headOnly = true
 	case w.status == 204:
 		w.headOnly = true
 		w.contentType = ""

@@ -119,11 +119,11 @@ func (r *request) runOps(ops []*scriptOp) (scriptResult, bool) {
 
 // doRewrite applies a matched rewrite.
 func (r *request) doRewrite(op *scriptOp) (scriptResult, bool) {
-	repl := r.evalReplacement(op)
+	repl, q := r.evalReplacement(op)
 	if op.redirect {
 		loc := repl
 		if op.addArgs && r.args != "" {
-			if strings.IndexByte(loc, '?') >= 0 {
+			if q >= 0 {
 				loc += "&" + r.args
 			} else {
 				loc += "?" + r.args
@@ -134,9 +134,9 @@ func (r *request) doRewrite(op *scriptOp) (scriptResult, bool) {
 		return scriptResult{kind: scriptStatus, code: op.status}, true
 	}
 	uri := repl
-	if i := strings.IndexByte(repl, '?'); i >= 0 {
-		uri = repl[:i]
-		args := repl[i+1:]
+	if q >= 0 {
+		uri = repl[:q]
+		args := repl[q+1:]
 		if op.addArgs && r.args != "" {
 			args += "&" + r.args
 		}
@@ -165,48 +165,35 @@ func (r *request) doRewrite(op *scriptOp) (scriptResult, bool) {
 
 // evalReplacement computes a rewrite's replacement. Captures are escaped
 // in the arguments part and in redirects when the request URI had escapes,
-// as nginx does.
-func (r *request) evalReplacement(op *scriptOp) string {
+// as nginx does. q is the offset of the "?" that starts the arguments, or
+// -1: only a "?" written in the replacement does, not one that a capture
+// or a variable brings (a decoded %3F stays in the URI).
+func (r *request) evalReplacement(op *scriptOp) (s string, q int) {
 	cv := op.repl
 	if cv.isLit {
-		return cv.lit
+		return cv.lit, strings.IndexByte(cv.lit, '?')
 	}
 	var sb strings.Builder
-	inArgs := false
+	q = -1
 	for i := range cv.parts {
 		p := &cv.parts[i]
 		if p.get == nil && p.capture < 0 {
-			if !inArgs && strings.IndexByte(p.lit, '?') >= 0 {
-				inArgs = true
+			if q < 0 {
+				if j := strings.IndexByte(p.lit, '?'); j >= 0 {
+					q = sb.Len() + j
+				}
 			}
 			sb.WriteString(p.lit)
 			continue
 		}
+		inArgs := q >= 0
 		v := p.value(r)
 		if p.capture >= 0 && (inArgs || op.redirect) && r.quotedURI {
 			v = escapeArgs(v)
 		}
 		sb.WriteString(v)
 	}
-	return sb.String()
-}
-
-// escapeArgs is ngx_escape_uri with NGX_ESCAPE_ARGS.
-func escapeArgs(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c <= 0x20, c >= 0x7f, c == '#', c == '%', c == '&', c == '+', c == ';', c == '?':
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return sb.String(), q
 }
 
 // doReturn is the return directive. It returns the rc.
@@ -220,6 +207,9 @@ func (r *request) doReturn(op *scriptOp) int {
 	}
 	text := ""
 	if op.text != nil {
+		// ngx_http_send_response sets the status before it evaluates
+		// the text: "$status" in it is the code returned
+		r.resp.status = code
 		text = op.text.eval(r)
 	}
 	if isRedirectStatus(code) {
@@ -235,7 +225,9 @@ func (r *request) doReturn(op *scriptOp) int {
 func (r *request) sendText(code int, text string) int {
 	w := &r.resp
 	w.status = code
-	w.contentType = r.contentTypeFor()
+	if w.contentType == "" {
+		w.contentType = r.contentTypeFor()
+	}
 	w.contentLength = int64(len(text))
 	if rc := r.sendHeader(); rc != 0 {
 		return rc

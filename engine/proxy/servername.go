@@ -29,7 +29,8 @@ type regexName struct {
 }
 
 // addName records one server_name entry. It reports false for a name
-// already taken on this address (nginx warns and ignores it).
+// another server already took on this address (nginx warns and ignores
+// it).
 func (sn *serverNames) addName(name string, srv *vserver, re *regexp.Regexp) bool {
 	if re != nil {
 		sn.regex = append(sn.regex, regexName{re: re, srv: srv})
@@ -47,8 +48,10 @@ func (sn *serverNames) addName(name string, srv *vserver, re *regexp.Regexp) boo
 	if sn.exact == nil {
 		sn.exact = map[string]*vserver{}
 	}
-	if _, dup := sn.exact[name]; dup {
-		return false
+	if prev, dup := sn.exact[name]; dup {
+		// a name given twice in one server is no conflict (nginx does
+		// not warn)
+		return prev == srv
 	}
 	sn.exact[name] = srv
 	return true
@@ -61,7 +64,7 @@ func (sn *serverNames) addWild(list *[]wildName, w wildName, head bool) bool {
 				(*list)[i].dot = true
 				return true
 			}
-			return false
+			return o.srv == w.srv
 		}
 	}
 	i := 0

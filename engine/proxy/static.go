@@ -65,6 +65,9 @@ func (r *request) mapToPathString(uri string) (string, bool) {
 		return root + uri, true
 	}
 	if r.loc != nil && r.loc.kind == locRegex {
+		if r.addURIToAlias {
+			return root + uri, true
+		}
 		return root, true
 	}
 	if r.loc == nil || !r.validLocation || !strings.HasPrefix(uri, r.loc.name) {
@@ -110,7 +113,9 @@ func (r *request) staticHandler() (rc int, ok bool) {
 	default:
 		return 405, true
 	}
-	if r.uri == "" || r.uri[len(r.uri)-1] == '/' {
+	// an empty URI (try_files "" in a location with alias) names the
+	// root itself
+	if r.uri != "" && r.uri[len(r.uri)-1] == '/' {
 		return 0, false
 	}
 	pathb, ok := r.mapToPathBytes(r.c.pathBuf[:0], r.uri)
@@ -165,7 +170,11 @@ func (r *request) staticHandler() (rc int, ok bool) {
 		w.etag = string(b)
 		w.headers = append(w.headers, header{name: "ETag", lower: "etag", value: w.etag})
 	}
-	w.contentType = r.contentTypeFor()
+	if w.contentType == "" {
+		// ngx_http_set_content_type keeps a type already set (one an
+		// X-Accel-Redirect carried over)
+		w.contentType = r.contentTypeFor()
+	}
 	w.allowRanges = true
 	w.notModOK = true
 	if code := r.sendHeader(); code != 0 {

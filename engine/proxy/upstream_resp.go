@@ -91,6 +91,7 @@ func (r *request) setUpstreamResponse(a *upstreamAnswer, mod upstreamModule, pc 
 	w := &r.resp
 	w.status = a.status
 	w.statusText = a.statusText
+	w.statusLine = a.statusText != ""
 	if w.statusText == "" || isBareStatus(w.statusText, a.status) {
 		w.statusText = ""
 	}
@@ -230,7 +231,10 @@ func (r *request) sendUpstreamBody(body io.Reader, flushTimer bool) (int64, erro
 
 // xAccelRedirect handles an upstream's X-Accel-Redirect: the answer is
 // dropped and the request continues internally at the given URI.
-func (r *request) xAccelRedirect(a *upstreamAnswer) (int, bool) {
+func (r *request) xAccelRedirect(a *upstreamAnswer, pc *passConf) (int, bool) {
+	if pc.ignoreAccelRedirect {
+		return 0, false
+	}
 	target := a.header("X-Accel-Redirect")
 	if target == "" {
 		return 0, false
@@ -240,6 +244,18 @@ func (r *request) xAccelRedirect(a *upstreamAnswer) (int, bool) {
 		r.method = "GET"
 	}
 	r.resp.reset()
+	// the headers nginx's upstream table marks "redirect" go with the
+	// request to the new URI (and its Content-Type stays unless the
+	// new handler sets its own)
+	carry := r.accelCarry[:0]
+	for _, f := range a.fields {
+		switch lower := lowerHeaderName(f.Name); lower {
+		case "content-type", "set-cookie", "content-disposition", "cache-control", "expires":
+			carry = append(carry, header{name: f.Name, lower: lower, value: f.Value})
+		}
+	}
+	r.accelCarry = carry
+	r.hasAccelCarry = true
 	if strings.HasPrefix(target, "@") {
 		return r.namedRedirect(target[1:]), true
 	}

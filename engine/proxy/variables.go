@@ -155,7 +155,7 @@ func compileValue(s string, vt *varTable) (*complexValue, error) {
 		}
 		i++
 		if i >= len(s) {
-			return nil, fmt.Errorf("invalid variable name in %q", s)
+			return nil, fmt.Errorf("invalid variable name")
 		}
 		if s[i] >= '1' && s[i] <= '9' {
 			flush()
@@ -168,7 +168,7 @@ func compileValue(s string, vt *varTable) (*complexValue, error) {
 			bracket = true
 			i++
 			if i >= len(s) {
-				return nil, fmt.Errorf("invalid variable name in %q", s)
+				return nil, fmt.Errorf("invalid variable name")
 			}
 		}
 		start := i
@@ -191,7 +191,7 @@ func compileValue(s string, vt *varTable) (*complexValue, error) {
 			i++
 		}
 		if name == "" {
-			return nil, fmt.Errorf("invalid variable name in %q", s)
+			return nil, fmt.Errorf("invalid variable name")
 		}
 		f, err := vt.lookup(strings.ToLower(name))
 		if err != nil {
@@ -584,7 +584,12 @@ func (r *request) requestLengthVar() int64 {
 }
 
 func (r *request) statusVar() string {
+	// ngx_http_variable_status: the sent status, else the error status
+	// an error_page keeps, else the status set so far
 	s := r.status
+	if s == 0 {
+		s = r.errStatus
+	}
 	if s == 0 {
 		s = r.resp.status
 	}
