@@ -137,18 +137,29 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 	cfg, diags, err := proxy.Load(conf, opts)
 	printDiagnostics(stderr, diags, cfg, f.quiet)
 	if f.test {
-		if err != nil {
+		syntaxOK := func() {
+			if !f.quiet {
+				fmt.Fprintf(stderr, "nginx: the configuration file %s syntax is ok\n", conf)
+			}
+		}
+		failed := func(err error) int {
 			fmt.Fprintf(stderr, "nginx: [emerg] %v\n", err)
 			fmt.Fprintf(stderr, "nginx: configuration file %s test failed\n", conf)
 			return 1
 		}
+		if err != nil {
+			// What nginx finds only after reading the whole file comes
+			// after its "syntax is ok" line, as there.
+			if errors.Is(err, proxy.ErrNoEvents) {
+				syntaxOK()
+			}
+			return failed(err)
+		}
+		syntaxOK()
 		if err := proxy.CheckFiles(cfg); err != nil {
-			fmt.Fprintf(stderr, "nginx: [emerg] %v\n", err)
-			fmt.Fprintf(stderr, "nginx: configuration file %s test failed\n", conf)
-			return 1
+			return failed(err)
 		}
 		if !f.quiet {
-			fmt.Fprintf(stderr, "nginx: the configuration file %s syntax is ok\n", conf)
 			fmt.Fprintf(stderr, "nginx: configuration file %s test is successful\n", conf)
 		}
 		return 0

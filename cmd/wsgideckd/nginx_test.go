@@ -116,6 +116,9 @@ func TestNginxCommandTest(t *testing.T) {
 		"badvar.conf":  "events {}\nhttp { server { listen 127.0.0.1:1; location / { return 200 $nosuchvar; } } }\n",
 		"eof.conf":     "events {}\nhttp { server { listen 127.0.0.1:1;\n",
 		"args.conf":    "events {}\nhttp { server { listen 127.0.0.1:1; root; } }\n",
+		// found after the syntax check: "syntax is ok" comes first
+		"noevents.conf": "http { server { listen 127.0.0.1:1; } }\n",
+		"badlog.conf":   "events {}\nhttp { access_log /nonexistent-dir/a.log; server { listen 127.0.0.1:1; } }\n",
 	}
 	for name, text := range confs {
 		path := filepath.Join(dir, name)
@@ -135,13 +138,18 @@ func TestNginxCommandTest(t *testing.T) {
 		if !strings.Contains(want, "nginx: ") {
 			t.Fatalf("unexpected nginx output %q", ngxOut)
 		}
+		// nginx's lines, in nginx's order
+		rest := out.String()
 		for _, line := range strings.Split(strings.TrimSpace(want), "\n") {
 			if strings.Contains(line, "[warn]") {
 				continue
 			}
-			if !strings.Contains(out.String(), line) {
-				t.Errorf("%s: ours lacks nginx's line %q\nours:\n%s", name, line, out.String())
+			i := strings.Index(rest, line)
+			if i < 0 {
+				t.Errorf("%s: ours lacks nginx's line %q, or has it out of nginx's order\nours:\n%s\nnginx:\n%s", name, line, out.String(), want)
+				break
 			}
+			rest = rest[i+len(line):]
 		}
 	}
 }

@@ -307,7 +307,7 @@ func validate(dir string, id *confedit.INIDoc, nd *confedit.NginxDoc) []confedit
 	ngx := nd.Validate()
 	ps := append(id.Validate(), ngx...)
 	if len(confedit.Errors(ngx)) == 0 {
-		if _, err := proxy.Compile(nd.Config(), proxy.LoadOptions{Prefix: dir}); err != nil {
+		if _, err := proxy.CompileMain(nd.Config(), proxy.LoadOptions{Prefix: dir}); err != nil {
 			ps = append(ps, confedit.Problem{Severity: confedit.Error, File: nd.Path(),
 				Msg: "wsgideck's proxy cannot run this config: " + err.Error()})
 		}

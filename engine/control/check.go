@@ -285,7 +285,7 @@ func (r *Runner) examine(id *confedit.INIDoc, nd *confedit.NginxDoc, t Tier, hel
 	if len(confedit.Errors(ngxProblems)) == 0 {
 		// What nginx accepts, the proxy may still refuse (a PCRE-only
 		// regex).
-		pc, err := proxy.Compile(nd.Config(), proxy.LoadOptions{Prefix: r.opts.Dir})
+		pc, err := proxy.CompileMain(nd.Config(), proxy.LoadOptions{Prefix: r.opts.Dir})
 		if err != nil {
 			rep.Problems = append(rep.Problems, compileProblem(nd.Path(), err))
 		} else {
@@ -392,6 +392,10 @@ var (
 // compileProblem turns the proxy's compile error into a Problem on its
 // line.
 func compileProblem(path string, err error) confedit.Problem {
+	if errors.Is(err, proxy.ErrNoEvents) {
+		return confedit.Problem{Severity: confedit.Error, File: path,
+			Msg: `no "events" section: nginx refuses a main config without one; add "events {}" at the top level`}
+	}
 	var d *nginxconf.Diagnostic
 	if errors.As(err, &d) && d.File != "" {
 		return confedit.Problem{Severity: confedit.Error, File: d.File, Line: d.Line,
@@ -464,7 +468,7 @@ func (r *Runner) ValidateNginx(text string) []confedit.Problem {
 	}
 	ps := d.Validate()
 	if len(confedit.Errors(ps)) == 0 {
-		if _, err := proxy.Compile(d.Config(), proxy.LoadOptions{Prefix: r.opts.Dir}); err != nil {
+		if _, err := proxy.CompileMain(d.Config(), proxy.LoadOptions{Prefix: r.opts.Dir}); err != nil {
 			ps = append([]confedit.Problem{compileProblem(r.nginx, err)}, ps...)
 		}
 	}

@@ -46,16 +46,30 @@ func Load(file string, opts LoadOptions) (*Config, nginxconf.Diagnostics, error)
 	if err != nil {
 		return nil, diags, err
 	}
-	cfg, err := Compile(ncfg, opts)
+	cfg, err := CompileMain(ncfg, opts)
 	if err != nil {
 		return nil, diags, err
 	}
-	// nginx refuses a main config without "events {}" once the rest has
-	// been read (ngx_event_init_conf), whatever the http block says
-	if !hasEvents(ncfg) {
-		return nil, diags, errors.New(`no "events" section in configuration`)
-	}
 	return cfg, diags, nil
+}
+
+// ErrNoEvents is CompileMain's error for a main config without an events
+// block. nginx finds it after the syntax check has passed (in
+// ngx_event_init_conf), so nginx -t says "syntax is ok" before it.
+var ErrNoEvents = errors.New(`no "events" section in configuration`)
+
+// CompileMain is Compile for a main config (what nginx -c reads), which
+// must also have an events block, whatever the http block says. Compile
+// alone takes a fragment, such as a site file.
+func CompileMain(nc *nginxconf.Config, opts LoadOptions) (*Config, error) {
+	cfg, err := Compile(nc, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !hasEvents(nc) {
+		return nil, ErrNoEvents
+	}
+	return cfg, nil
 }
 
 // hasEvents reports whether the main context has an events block.
