@@ -225,6 +225,7 @@ class Core:
     """One core: a private channel to the master and the loop serving it."""
 
     def __init__(self, fd, worker):
+        self.core_id = fd - 3  # the master passes core i's channel as fd 3+i
         # Processes the app starts must not hold the channel open.
         os.set_inheritable(fd, False)
         self.sock = socket.socket(fileno=fd)
@@ -293,6 +294,11 @@ class Core:
         app = w.app
         multi = len(w.apps) > 1 or (w.manage_script_name and w.mounts)
         base = w.base_environ
+        if w.cfg.get("cores", 1) > 1:
+            # uWSGI names the core serving a request when there are
+            # threads (wsgi_subhandler.c); per core, so not per request.
+            base = dict(base)
+            base["uwsgi.core"] = self.core_id
         read_frame = self.read_frame
         recv = self.recv
         wait_input = self.wait_input
@@ -348,10 +354,8 @@ class Core:
             try:
                 result = call(env, r.start_response)
                 # The common case, `return [b"..."]`: one write for the whole response.
-                if result.__class__ is list and len(result) == 1 and not r.sent:
+                if result.__class__ is list and len(result) == 1 and not r.sent and type(result[0]) is bytes:
                     body = result[0]
-                    if type(body) is not bytes:
-                        raise TypeError("the app returned %s, not bytes" % type(body).__name__)
                     hb = r.head()
                     end = END_OK_1 if app_id == 0 else end_frame(OK, 1, app_id)
                     out = b"".join((HDR.pack(T_HEADERS, len(hb)), hb, HDR.pack(T_BODY, len(body)), body, end))
@@ -365,6 +369,13 @@ class Core:
 
     def iterate(self, r, result, app_id):
         """Sends a response from any iterable; returns the END frame."""
+        if type(result) is bytes:
+            # Not an iterable of bytes, but uWSGI sends a bytes object
+            # returned as-is as the body (wsgi_subhandler.c), and apps
+            # written against it do `return b"..."`.
+            result = (result,)
+        elif isinstance(result, str):
+            raise TypeError("the app returned a str, not an iterable of bytes: encode it and return [body.encode()]")
         for chunk in result:
             r.switches += 1
             if type(chunk) is not bytes:
@@ -412,7 +423,7 @@ class Worker:
         self.app = None  # the default app: the first one loaded (id 0)
         self.apps = []  # [(mountpoint, callable, seconds)]; the index is the app id
         self.by_mount = {}  # mountpoint -> app id
-        self.mounts = []  # [(mountpoint, app id)], longest first, for manage-script-name
+        self.mounts = []  # [(mountpoint, mountpoint without a trailing slash)], longest first, for manage-script-name
         self.manage_script_name = bool(cfg.get("manage_script_name"))
         self.app_error = ""
         self.load_seconds = 0.0
@@ -520,7 +531,15 @@ class Worker:
         self.load_seconds = time.time() - start
         if not self.apps:
             log("*** no app loaded. going in full dynamic mode ***")
-        self.mounts = sorted(((mp, i) for i, (mp, _, _) in enumerate(self.apps) if mp), key=lambda m: -len(m[0]))
+        # manage-script-name matches a mountpoint without its trailing
+        # slash, longest first, the first app winning a tie (core/protocol.c);
+        # "/" is then empty and never matches.
+        mounts = []
+        for i, (mp, _, _) in enumerate(self.apps):
+            bare = mp[:-1] if mp.endswith("/") else mp
+            if bare:
+                mounts.append((mp, bare))
+        self.mounts = sorted(mounts, key=lambda m: -len(m[1]))
 
     def load_one(self, mountpoint, module, wsgi_file):
         cfg = self.cfg
@@ -574,9 +593,13 @@ class Worker:
         the default app takes the rest. Returns (app id, callable)."""
         if self.manage_script_name and self.mounts:
             path = env.get("PATH_INFO", "")
-            for mp, _ in self.mounts:
-                if path.startswith(mp):
+            for mp, bare in self.mounts:
+                # Only whole path segments: /blog does not take /blogx.
+                n = len(bare)
+                if path.startswith(bare) and (len(path) == n or path[n] == "/"):
                     env["SCRIPT_NAME"] = mp
+                    # uWSGI cuts the whole mountpoint: /shop/ leaves "env"
+                    # of /shop/env (and reads past the end of /shop).
                     env["PATH_INFO"] = path[len(mp):]
                     break
         app_id = self.by_mount.get(env.get("SCRIPT_NAME", ""), 0)

@@ -229,7 +229,8 @@
 // a uWSGI command line read by package uwsgiini, and Pending lists the
 // options it does not act on yet. Sockets: socket/uwsgi-socket, http-socket,
 // http and fastcgi-socket, each "host:port", ":port" or a unix path, several
-// at once; listen (backlog), buffer-size, post-buffering, vacuum, pidfile,
+// at once; chmod-socket (a unix socket's mode: 666 when bare, as uWSGI),
+// listen (backlog), buffer-size, post-buffering, vacuum, pidfile,
 // static-map, daemonize/logto, disable-logging, need-app, processes/workers,
 // threads, chdir, module/wsgi, wsgi-file, callable, home/virtualenv,
 // pythonpath, env, worker-reload-mercy, socket-timeout; harakiri,
@@ -244,7 +245,9 @@
 // logto2, log-4xx, log-5xx, log-slow, log-big, log-x-forwarded-for, unenv,
 // pyargv, optimize, reload-mercy, exit-on-reload. log-master is accepted
 // (the master and the workers share the log already). Pending lists the
-// rest: harakiri-verbose, log-date, log-reopen and http-timeout.
+// rest: harakiri-verbose, log-date, log-reopen and http-timeout. Package
+// uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>
+// environment variables, and the if-env/if-exists/for/... blocks.
 //
 // # Loading the app, and "before fork"
 //
@@ -288,13 +291,15 @@
 //   - mount: each mount is a file or a module[:callable]; the first app
 //     that loads is app 0 and the default for requests whose SCRIPT_NAME
 //     names no mountpoint.
-//   - SIGTERM stops gracefully (uWSGI 2.0 reloads brutally unless
+//   - SIGTERM, like SIGINT, stops gracefully (uWSGI 2.0 reloads brutally unless
 //     die-on-term, which is therefore always in effect); daemonize logs to
 //     its file but stays in the foreground. http-keepalive is accepted:
 //     HTTP keeps connections alive anyway.
 //   - Counters (requests, exceptions, harakiri_count, respawn_count, tx)
 //     survive reloads; uWSGI's re-exec resets them.
 //   - enable-threads changes nothing: Python threads always work.
+//   - Size options take a k/m/g suffix as meant, with a warning (uWSGI
+//     2.0.21 reads "32k" as 32 bytes); see package uwsgiini.
 //   - The log's "{N vars}" counts the environ this engine builds, which for
 //     http-socket includes REMOTE_PORT.
 package appserver

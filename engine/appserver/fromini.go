@@ -2,6 +2,7 @@ package appserver
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,13 +17,7 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	var err error
 	fail := func(key, format string, args ...any) error {
 		o, _ := ini.Lookup(key)
-		loc := "command line"
-		if o.File != "" {
-			loc = fmt.Sprintf("%s:%d", o.File, o.Line)
-		} else if o.Line > 0 {
-			loc = fmt.Sprintf("command line argument %d", o.Line)
-		}
-		return fmt.Errorf("%s: %s: %s", loc, o.Raw, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %s: %s", optionWhere(o), o.Raw, fmt.Sprintf(format, args...))
 	}
 
 	for _, o := range ini.Options {
@@ -39,7 +34,7 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 		}
 		where := ""
 		if o.File != "" {
-			where = fmt.Sprintf("%s:%d", o.File, o.Line)
+			where = optionWhere(o)
 		}
 		for _, addr := range strings.Split(o.Value, ",") {
 			addr = strings.TrimSpace(addr)
@@ -56,6 +51,12 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	c.WSGIFile = str("wsgi-file")
 	c.Callable = str("callable")
 	c.Home = str("home")
+	if c.Home != "" && c.Chdir != "" && !filepath.IsAbs(c.Home) {
+		// uWSGI changes to chdir before it starts Python, so a relative
+		// home/virtualenv is found from there (the master here does not
+		// change directory: the path is joined instead).
+		c.Home = filepath.Join(c.Chdir, c.Home)
+	}
 	c.PythonPath = ini.All("pythonpath")
 	c.Env = ini.All("env")
 	c.NeedApp = ini.Bool("need-app")
@@ -173,7 +174,22 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 		}
 		c.Mounts = append(c.Mounts, Mount{Mountpoint: mp, App: app})
 	}
+	if o, ok := ini.Lookup("chmod-socket"); ok {
+		if c.ChmodSocket, err = chmodSocket(o); err != nil {
+			return c, err
+		}
+	}
 	c.ManageScriptName = ini.Bool("manage-script-name")
+	if o, ok := ini.Lookup("module"); ok {
+		mod, _, _ := strings.Cut(o.Value, ":")
+		if strings.HasSuffix(mod, ".py") || strings.Contains(mod, "/") {
+			// uWSGI 2.0.21 imports module as a dotted name: "app.py" fails
+			// there with "No module named 'app.py'" (mount = /x=app.py is
+			// different: a mount takes a file).
+			dotted := strings.Trim(strings.ReplaceAll(strings.TrimSuffix(mod, ".py"), "/", "."), ".")
+			return c, optionError(o, fmt.Sprintf("a file name, but uWSGI imports module by its dotted name and fails on this one (\"No module named '%s'\"); write %s = %s, or wsgi-file = %s", mod, o.Raw, dotted, mod))
+		}
+	}
 	if c.Module == "" && c.WSGIFile == "" && len(c.Mounts) == 0 {
 		return c, fmt.Errorf("no app configured: set module = pkg.mod:callable (or wsgi) or wsgi-file = path/to/app.py")
 	}
@@ -185,14 +201,41 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	return c, nil
 }
 
-func optionError(o uwsgiini.Option, msg string) error {
-	loc := "command line"
-	if o.File != "" {
-		loc = fmt.Sprintf("%s:%d", o.File, o.Line)
-	} else if o.Line > 0 {
-		loc = fmt.Sprintf("command line argument %d", o.Line)
+// chmodSocket reads chmod-socket as uWSGI 2.0.21 does
+// (uwsgi_opt_chmod_socket): no value or "1" means 666, otherwise exactly
+// three octal digits; uWSGI exits on anything else ("invalid chmod
+// value"), so that is an error here too.
+func chmodSocket(o uwsgiini.Option) (string, error) {
+	v := o.Value
+	if o.Bare() || v == "1" {
+		return "666", nil
 	}
-	return fmt.Errorf("%s: %s = %s: %s", loc, o.Raw, o.Value, msg)
+	if len(v) == 3 && strings.Trim(v, "01234567") == "" {
+		return v, nil
+	}
+	hint := "want three octal digits, e.g. 660 (uWSGI 2.0.21 exits on any other value: \"invalid chmod value\")"
+	if len(v) == 4 && v[0] == '0' && strings.Trim(v, "01234567") == "" {
+		hint = "write " + v[1:] + ": uWSGI 2.0.21 takes exactly three octal digits and exits on " + v
+	}
+	return "", optionError(o, hint)
+}
+
+func optionError(o uwsgiini.Option, msg string) error {
+	return fmt.Errorf("%s: %s = %s: %s", optionWhere(o), o.Raw, o.Value, msg)
+}
+
+// optionWhere says where an option was set: FILE:LINE, command line
+// argument N, or the environment variable ($UWSGI_NAME).
+func optionWhere(o uwsgiini.Option) string {
+	switch {
+	case o.File != "" && o.Line == 0:
+		return "environment variable " + o.File
+	case o.File != "":
+		return fmt.Sprintf("%s:%d", o.File, o.Line)
+	case o.Line > 0:
+		return fmt.Sprintf("command line argument %d", o.Line)
+	}
+	return "command line"
 }
 
 // pendingOptions are uWSGI options uwsgiini knows that this engine does not

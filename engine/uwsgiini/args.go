@@ -2,18 +2,23 @@ package uwsgiini
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 )
 
-// FromArgs reads a uWSGI command line (without the program name), as
-// getopt_long does in uWSGI: --name VALUE, --name=VALUE, bare flags,
+// FromArgs reads a uWSGI command line (without the program name), after
+// the options uWSGI takes from UWSGI_* environment variables (see
+// environOptions), as getopt_long does in uWSGI: --name VALUE, --name=VALUE, bare flags,
 // unambiguous prefixes of long names, short flags (-p 4, -p4, -Mp4), "--"
 // to end the options, and positional FILE.ini[:section] arguments, which
 // uWSGI reads after all the options. --ini FILE is read in place.
 func (l *Loader) FromArgs(args []string) (*Config, error) {
 	st, err := l.newState()
 	if err != nil {
+		return nil, err
+	}
+	if err := st.environOptions(); err != nil {
 		return nil, err
 	}
 	var positional []int
@@ -151,4 +156,44 @@ func (st *state) positional(a string, line int) error {
 		return nil
 	}
 	return &Error{Line: line, Msg: fmt.Sprintf("unable to load configuration from %q: wsgideck reads .ini files only; options must start with -- (for example --wsgi-file %s)", a, a)}
+}
+
+// environSkipped are the UWSGI_ variables uWSGI uses for itself rather
+// than as options (parse_sys_envs in core/uwsgi.c).
+var environSkipped = []string{"RELOADS=", "VASSALS_DIR=", "EMPEROR_FD=", "BROODLORD_NUM=", "EMPEROR_FD_CONFIG=", "EMPEROR_PROXY=", "JVM_", "ORIGINAL_PROC_NAME="}
+
+// environOptions adds an option for every UWSGI_NAME=value environment
+// variable, in the environment's order and before the command line, as
+// uWSGI does: UWSGI_HTTP_SOCKET=:8000 is --http-socket :8000 (the name
+// lower-cased, "_" read as "-"; container images configure uWSGI this
+// way). Each option's File is "$UWSGI_NAME" and its Line 0.
+func (st *state) environOptions() error {
+	env := st.l.Environ
+	if env == nil {
+		env = os.Environ
+	}
+	for _, kv := range env() {
+		rest, ok := strings.CutPrefix(kv, "UWSGI_")
+		if !ok || skippedEnviron(rest) {
+			continue
+		}
+		name, value, ok := strings.Cut(rest, "=")
+		if !ok || name == "" {
+			continue
+		}
+		key := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+		if err := st.add(key, key, value, "$UWSGI_"+name, 0, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func skippedEnviron(rest string) bool {
+	for _, p := range environSkipped {
+		if strings.HasPrefix(rest, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +24,7 @@ func uwsgiShowConfig(t *testing.T, dir string, env map[string]string, args []str
 	defer cancel()
 	cmd := exec.CommandContext(ctx, uwsgiBinary, append([]string{"--show-config"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin"}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, sortedEnv(env)...)
 	out, _ := cmd.CombinedOutput() // exits 1: "The -s/--socket option is missing"
 	const begin, end = "\n;uWSGI instance configuration\n[uwsgi]\n", ";end of configuration\n"
 	s := string(out)
@@ -43,8 +41,9 @@ func uwsgiShowConfig(t *testing.T, dir string, env map[string]string, args []str
 func ourShowConfig(t *testing.T, dir string, env map[string]string, args []string) string {
 	t.Helper()
 	l := &Loader{
-		Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Getwd:  func() (string, error) { return dir, nil },
+		Getenv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Getwd:   func() (string, error) { return dir, nil },
+		Environ: func() []string { return append([]string{"PATH=/usr/bin:/bin"}, sortedEnv(env)...) },
 	}
 	c, err := l.FromArgs(append([]string{"--show-config"}, args...))
 	if err != nil {
@@ -55,6 +54,17 @@ func ourShowConfig(t *testing.T, dir string, env map[string]string, args []strin
 		b.WriteString(o.name + " = " + o.Value + "\n")
 	}
 	return b.String()
+}
+
+// sortedEnv renders env as "K=V" in key order: uWSGI reads UWSGI_*
+// variables in the environment's order.
+func sortedEnv(env map[string]string) []string {
+	var out []string
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // TestMatchesRealUWSGI feeds the same files and command lines to Debian's

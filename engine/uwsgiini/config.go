@@ -12,18 +12,26 @@ type Option struct {
 	Key   string // canonical name (aliases resolved: "workers" -> "processes")
 	Raw   string // the name as written ("workers", "-p", "uwsgi-socket")
 	Value string // expanded value ("true" for a bare command-line flag)
-	File  string // "" for command-line options
-	Line  int    // 1-based; for the command line, the argument index (os.Args[Line] when args = os.Args[1:])
+	File  string // "" for command-line options, "$UWSGI_NAME" for an environment variable
+	Line  int    // 1-based; for the command line, the argument index (os.Args[Line] when args = os.Args[1:]); 0 for a variable
 
 	name     string // the key uWSGI stores: Raw for long names, the long name for short flags
 	bare     bool   // a command-line flag given without a value (uWSGI stores NULL)
 	expanded bool   // immediate options are never expanded
 }
 
+// Bare reports a command-line flag given without a value (--chmod-socket
+// rather than --chmod-socket=660): uWSGI stores no value for it, which some
+// options read differently from any value.
+func (o Option) Bare() bool { return o.bare }
+
 // where renders the position for messages.
 func where(file string, line int) string {
 	if file == "" {
 		return fmt.Sprintf("argument %d", line)
+	}
+	if line == 0 {
+		return file // an environment variable: $UWSGI_NAME
 	}
 	return fmt.Sprintf("%s:%d", file, line)
 }
@@ -63,7 +71,7 @@ func (e *Error) Error() string {
 type Config struct {
 	Options  []Option  // every occurrence in order
 	Warnings []Warning // unknown options (with file:line and a did-you-mean suggestion), ignored options
-	Ignored  []Option  // options accepted but meaningless here (plugins, uid, gid, chmod-socket, ...)
+	Ignored  []Option  // options accepted but meaningless here (plugins, uid, gid, ...)
 }
 
 // Lookup returns the last occurrence of key (canonical or alias name).
@@ -135,42 +143,43 @@ func (c *Config) Int(key string, def int) (int, error) {
 	return n, nil
 }
 
-// Size returns the last value of key in bytes, accepting uWSGI-style
-// k/m/g suffixes (powers of 1024), or def when absent.
+// Size returns the last value of key in bytes, or def when absent. A k, m
+// or g suffix multiplies by 1024, 1024² or 1024³. uWSGI 2.0.21 itself reads
+// these values with atoi/strtoul and takes "32k" as 32 bytes, which is
+// never what the writer meant: wsgideck reads what was meant, and the
+// loader warns about the suffix (an error under strict) so that the file
+// is fixed before it reaches uWSGI.
 func (c *Config) Size(key string, def int64) (int64, error) {
 	o, ok := c.Lookup(key)
 	if !ok {
 		return def, nil
 	}
-	n, ok := parseSize(o.Value)
+	n, _, ok := parseSize(o.Value)
 	if !ok {
-		return def, c.badValue(o, "a size", "write a number of bytes, optionally with k, m or g, e.g. "+o.Raw+" = 64k")
+		return def, c.badValue(o, "a number of bytes", "write digits, e.g. "+o.Raw+" = 65536")
 	}
 	return n, nil
 }
 
-func parseSize(v string) (int64, bool) {
+// parseSize reads digits with an optional k, m or g suffix; suffixed
+// reports the suffix.
+func parseSize(v string) (n int64, suffixed, ok bool) {
 	v = strings.TrimSpace(v)
 	mult := int64(1)
-	if v != "" {
-		switch v[len(v)-1] {
-		case 'k', 'K':
-			mult = 1 << 10
-		case 'm', 'M':
-			mult = 1 << 20
-		case 'g', 'G':
-			mult = 1 << 30
-		}
-		if mult > 1 {
+	if len(v) > 1 {
+		if m, has := sizeMultipliers[v[len(v)-1]]; has {
+			mult, suffixed = m, true
 			v = v[:len(v)-1]
 		}
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return 0, false
+		return 0, false, false
 	}
-	return n * mult, true
+	return n * mult, suffixed, true
 }
+
+var sizeMultipliers = map[byte]int64{'k': 1 << 10, 'K': 1 << 10, 'm': 1 << 20, 'M': 1 << 20, 'g': 1 << 30, 'G': 1 << 30}
 
 // MB returns the last value of a megabyte option (reload-on-rss, limit-as,
 // ...) converted to bytes, or def (already in bytes) when absent.

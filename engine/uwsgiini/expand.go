@@ -118,12 +118,12 @@ func (st *state) fileValue(name string) (string, bool, error) {
 // under exactly this name (aliases are distinct names to uWSGI).
 func (st *state) lookup(name string) (string, bool) {
 	st.refs[name] = true
-	for _, o := range st.cfg.Options {
-		if o.name == name {
-			return o.Value, !o.bare // uWSGI stores NULL for a bare flag
-		}
+	i, ok := st.firstOpt[name]
+	if !ok {
+		return "", false
 	}
-	return "", false
+	o := st.cfg.Options[i]
+	return o.Value, !o.bare // uWSGI stores NULL for a bare flag
 }
 
 // placeholder is the %(...) hook (uwsgi_manage_placeholder): a plain name,
@@ -230,7 +230,16 @@ func (st *state) classify() error {
 	c := st.cfg
 	strict := c.Bool("strict")
 	for _, o := range c.Options {
+		if r, ok := realByName[o.name]; ok && r.arg == ArgNone && o.File != "" && meantFalse(o.Value) {
+			c.Warnings = append(c.Warnings, Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf(
+				"%s = %s reads as true: uWSGI has no inline comments, so the whole text is the value; put the comment on its own line", o.Raw, o.Value)})
+		}
 		if spec, ok := specByName[o.name]; ok {
+			if spec.Unit == UnitBytes {
+				if err := st.sizeSuffix(o, strict); err != nil {
+					return err
+				}
+			}
 			if spec.Ignored {
 				c.Ignored = append(c.Ignored, o)
 				c.Warnings = append(c.Warnings, Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf("%s is accepted but ignored: %s", o.Raw, spec.Note)})
@@ -256,4 +265,34 @@ func (st *state) classify() error {
 		c.Warnings = append(c.Warnings, Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: msg + ": uWSGI keeps it only as a placeholder for %(...)"})
 	}
 	return nil
+}
+
+// sizeSuffix warns about a k, m or g suffix on a size, which uWSGI 2.0.21
+// does not read (Config.Size explains); under strict it is an error.
+func (st *state) sizeSuffix(o Option, strict bool) error {
+	n, suffixed, ok := parseSize(o.Value)
+	if !ok || !suffixed {
+		return nil
+	}
+	digits := strings.TrimSpace(o.Value)
+	digits = digits[:len(digits)-1]
+	msg := fmt.Sprintf("%s = %s: wsgideck reads %d bytes, but uWSGI 2.0 reads no size suffix and would take %s bytes; write %s = %d so that both agree",
+		o.Raw, o.Value, n, digits, o.Raw, n)
+	if strict {
+		return &Error{File: o.File, Line: o.Line, Key: o.Key, Msg: msg + " (strict mode is on)"}
+	}
+	st.cfg.Warnings = append(st.cfg.Warnings, Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: msg})
+	return nil
+}
+
+// meantFalse reports a flag value like "false # why": false before what
+// looks like a comment, but true to uWSGI, which has no inline comments.
+func meantFalse(v string) bool {
+	cut := len(v)
+	for _, c := range []string{" #", " ;", "\t#", "\t;"} {
+		if i := strings.Index(v, c); i >= 0 && i < cut {
+			cut = i
+		}
+	}
+	return cut < len(v) && !ParseBool(strings.TrimSpace(v[:cut])) && ParseBool(v)
 }

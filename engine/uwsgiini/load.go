@@ -30,8 +30,11 @@ type Loader struct {
 	Now        func() time.Time
 	Identity   func() Identity
 	Executable func() (string, error)
-	ReadFile   func(name string) ([]byte, error) // absolute paths only
-	Version    string                            // %V; Version when empty
+	ReadFile   func(name string) ([]byte, error)      // absolute paths only
+	Stat       func(name string) (fs.FileInfo, error) // absolute paths only (if-exists, if-file, if-dir)
+	Glob       func(pattern string) ([]string, error) // absolute patterns only (for-glob)
+	Environ    func() []string                        // "K=V" in order, for UWSGI_* options (FromArgs)
+	Version    string                                 // %V; Version when empty
 }
 
 var defaultLoader Loader
@@ -70,12 +73,16 @@ type state struct {
 	stack    []readingFile   // files being read, to stop include loops
 	refs     map[string]bool // names looked up by %(...): placeholders in use
 	declared map[string]bool // placeholders declared with set-ph
+
+	firstOpt     map[string]int // index in cfg.Options of each name's first occurrence
+	logic        *logicBlock    // the if-X / for-X block being read, if any
+	logicRunning bool           // storing what a block let through: no block tests
 }
 
 type readingFile struct{ id, name string }
 
 func (l *Loader) newState() (*state, error) {
-	st := &state{l: l, cfg: &Config{}, refs: map[string]bool{}, declared: map[string]bool{}}
+	st := &state{l: l, cfg: &Config{}, refs: map[string]bool{}, declared: map[string]bool{}, firstOpt: map[string]int{}}
 	var err error
 	if l.Getwd != nil {
 		st.cwd, err = l.Getwd()
@@ -135,6 +142,20 @@ func (st *state) readFile(name string) ([]byte, error) {
 		return st.l.ReadFile(st.abs(name))
 	}
 	return os.ReadFile(st.abs(name))
+}
+
+func (st *state) stat(name string) (fs.FileInfo, error) {
+	if st.l.Stat != nil {
+		return st.l.Stat(st.abs(name))
+	}
+	return os.Stat(st.abs(name))
+}
+
+func (st *state) globAbs(pattern string) ([]string, error) {
+	if st.l.Glob != nil {
+		return st.l.Glob(pattern)
+	}
+	return filepath.Glob(pattern)
 }
 
 func (st *state) getenv(key string) (string, bool) {
@@ -282,9 +303,26 @@ func (st *state) parse(file, section string, data []byte) error {
 // add_exported_option in core/config.c. name is the key uWSGI stores,
 // raw the spelling shown to users.
 func (st *state) add(name, raw, value, file string, line int, bare bool) error {
+	if !st.logicRunning {
+		if logicClosers[name] {
+			st.logic = nil
+		}
+		if st.logic != nil {
+			return st.runLogic(name, raw, value, file, line, bare)
+		}
+	}
+	if len(st.cfg.Options) >= maxOptions {
+		return &Error{File: file, Line: line, Key: name, Msg: fmt.Sprintf("more than %d options (a for block repeating too much?)", maxOptions)}
+	}
 	o := Option{Key: canonical(name), Raw: raw, Value: value, File: file, Line: line, name: name, bare: bare}
-	o.expanded = immediate[o.Key]
+	o.expanded = immediate[o.Key] || logicOpeners[o.Key] // uWSGI runs these at once (UWSGI_OPT_IMMEDIATE)
+	if _, seen := st.firstOpt[name]; !seen {
+		st.firstOpt[name] = len(st.cfg.Options)
+	}
 	st.cfg.Options = append(st.cfg.Options, o)
+	if logicOpeners[o.Key] {
+		return st.openLogic(o)
+	}
 	switch o.Key {
 	case "ini":
 		return st.loadSpec(value, file, line)

@@ -21,8 +21,9 @@ var arityWord = map[ArgKind]string{ArgRequired: "arg", ArgNone: "flag", ArgOptio
 type Unit uint8
 
 const (
-	UnitNone Unit = iota
-	UnitMB        // megabytes: Config.MB converts to bytes (x 1024 x 1024)
+	UnitNone  Unit = iota
+	UnitMB         // megabytes: Config.MB converts to bytes (x 1024 x 1024)
+	UnitBytes      // bytes: Config.Size also reads a k, m or g suffix (see there)
 )
 
 // Spec describes one option wsgideck knows by name.
@@ -48,6 +49,8 @@ func list(name string, aliases ...string) Spec {
 	return Spec{Name: name, Aliases: aliases, List: true}
 }
 func mb(name string) Spec { return Spec{Name: name, Unit: UnitMB} }
+
+func bytesOpt(name string) Spec { return Spec{Name: name, Unit: UnitBytes} }
 func ignored(note string, s Spec) Spec {
 	s.Ignored, s.Note = true, note
 	return s
@@ -78,7 +81,7 @@ var specs = []Spec{
 	opt("http-timeout"),
 	short('z', opt("socket-timeout")),
 	short('l', opt("listen")),
-	ignored(noteRoot, short('C', opt("chmod-socket", "chmod"))),
+	short('C', opt("chmod-socket", "chmod")),
 	ignored(noteRoot, opt("chown-socket")),
 	ignored(noteRoot, opt("umask")),
 	ignored(noteTuning, opt("reuse-port")),
@@ -131,9 +134,9 @@ var specs = []Spec{
 	mb("limit-as"),
 	opt("worker-reload-mercy"),
 	opt("reload-mercy"),
-	short('b', opt("buffer-size")),
-	opt("post-buffering"),
-	opt("limit-post"),
+	short('b', bytesOpt("buffer-size")),
+	bytesOpt("post-buffering"),
+	bytesOpt("limit-post"),
 	// files, logging, reloading
 	opt("vacuum"),
 	opt("pidfile"),
@@ -147,7 +150,7 @@ var specs = []Spec{
 	opt("log-4xx"),
 	opt("log-5xx"),
 	opt("log-slow"),
-	opt("log-big"),
+	bytesOpt("log-big"),
 	opt("log-date", "logdate"),
 	opt("log-x-forwarded-for"),
 	opt("log-master"),
@@ -194,6 +197,13 @@ var specs = []Spec{
 	ignored(noteTuning, opt("max-fd")),
 	ignored(noteTuning, short('r', opt("reaper"))),
 	ignored(noteTuning, opt("show-config")),
+	// config logic: blocks read while the config is read (logic.go)
+	opt("for"), opt("for-glob"), opt("for-times"), opt("for-readline"), opt("endfor", "end-for"),
+	opt("if-opt"), opt("if-not-opt"), opt("if-env", "ifenv"), opt("if-not-env"),
+	opt("if-reload"), opt("if-not-reload"), opt("if-hostname"), opt("if-not-hostname"),
+	opt("if-hostname-match"), opt("if-not-hostname-match"), opt("if-exists", "ifexists"), opt("if-not-exists"),
+	opt("if-plugin", "ifplugin"), opt("if-not-plugin"), opt("if-file"), opt("if-not-file"),
+	opt("if-dir", "ifdir", "if-directory"), opt("if-not-dir"), opt("endif", "end-if"),
 }
 
 // immediate options act while the config is being read (uWSGI flags them

@@ -366,11 +366,26 @@ func TestAccessors(t *testing.T) {
 	if _, err := c.Int("listen", 100); err == nil || !strings.Contains(err.Error(), "a.ini:13") {
 		t.Errorf("empty listen: %v", err)
 	}
+	// Suffixes read as meant; uWSGI 2.0.21 reads "32k" as 32 bytes, so
+	// each one is also a warning on its line with the number to write.
 	if n, err := c.Size("buffer-size", 4096); n != 32<<10 || err != nil {
 		t.Errorf("Size = %d, %v", n, err)
 	}
 	if n, err := c.Size("post-buffering", 0); n != 1<<30 || err != nil {
 		t.Errorf("Size(1G) = %d, %v", n, err)
+	}
+	var suffixWarnings []string
+	for _, w := range c.Warnings {
+		if strings.Contains(w.Msg, "no size suffix") {
+			suffixWarnings = append(suffixWarnings, w.String())
+		}
+	}
+	if len(suffixWarnings) != 2 || !strings.Contains(suffixWarnings[0], "a.ini:9") || !strings.Contains(suffixWarnings[0], "write buffer-size = 32768") ||
+		!strings.Contains(suffixWarnings[1], "post-buffering = 1073741824") {
+		t.Errorf("size suffix warnings: %q", suffixWarnings)
+	}
+	if n, err := c.Size("log-big", 7); n != 7 || err != nil {
+		t.Errorf("absent Size = %d, %v", n, err)
 	}
 	if n, err := c.MB("reload-on-rss", 0); n != 256<<20 || err != nil {
 		t.Errorf("MB = %d, %v", n, err)
@@ -417,5 +432,30 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(in); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestFlagWithInlineComment: "vacuum = false # off" is true to uWSGI (no
+// inline comments); that surprise gets a warning ("true ; on" needs none).
+func TestFlagWithInlineComment(t *testing.T) {
+	dir := t.TempDir()
+	c, err := testLoader(dir, nil).Parse(filepath.Join(dir, "a.ini"), []byte("[uwsgi]\nvacuum = false # off\nmaster = true ; on\nmodule = a # b\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Bool("vacuum") {
+		t.Error("vacuum should read as true, as in uWSGI")
+	}
+	if len(c.Warnings) != 1 || c.Warnings[0].Line != 2 || !strings.Contains(c.Warnings[0].Msg, "reads as true") {
+		t.Errorf("warnings: %v", c.Warnings)
+	}
+}
+
+// Under strict, a size suffix (read differently by uWSGI 2.0) is an error.
+func TestSizeSuffixStrict(t *testing.T) {
+	dir := t.TempDir()
+	_, err := testLoader(dir, nil).Parse(filepath.Join(dir, "s.ini"), []byte("[uwsgi]\nstrict = true\nbuffer-size = 64k\n"), "")
+	if err == nil || !strings.Contains(err.Error(), "s.ini:3") || !strings.Contains(err.Error(), "buffer-size = 65536") {
+		t.Errorf("strict with buffer-size = 64k: %v", err)
 	}
 }
