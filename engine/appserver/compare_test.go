@@ -99,13 +99,7 @@ static-map = /static=%%d../site/static
 	peertest.StartUWSGIFile(t, theirsPath)
 
 	parsed, err := uwsgiini.Load(oursPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := FromINI(parsed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromINI(t, parsed, err)
 	s, _ := startServer(t, cfg)
 	waitReady(t, s)
 	ours := s.Addrs()[0]
@@ -212,13 +206,7 @@ vacuum = true
 	}
 	peertest.StartUWSGIFile(t, filepath.Join(dir, "theirs", "app.ini"))
 	parsed, err := uwsgiini.Load(filepath.Join(dir, "ours", "app.ini"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := FromINI(parsed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromINI(t, parsed, err)
 	s, _ := startServer(t, cfg)
 	waitReady(t, s)
 	theirsPort, oursPort := peertest.FreePort(t), peertest.FreePort(t)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgideck/wsgideck/engine/uwsgiini"
 	"github.com/wsgideck/wsgideck/engine/uwsgiproto"
 )
 
@@ -140,4 +141,18 @@ func pairs(kv ...string) uwsgiproto.Vars {
 		v = append(v, uwsgiproto.Var{Key: kv[i], Value: kv[i+1]})
 	}
 	return v
+}
+
+// configFromINI is FromINI of a file read by uwsgiini (Load or Parse's
+// results), failing the test on an error from either.
+func configFromINI(t *testing.T, parsed *uwsgiini.Config, err error) Config {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := FromINI(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -166,13 +166,7 @@ def application(environ, start_response):
 	theirs := peertest.FreeAddr(t)
 	peertest.StartUWSGI(t, ini(theirs))
 	parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0")), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := FromINI(parsed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromINI(t, parsed, err)
 	s, _ := startServer(t, cfg)
 	waitReady(t, s)
 	// Not "/shop": uWSGI reads past the end of PATH_INFO there. Not "/":
@@ -235,13 +229,7 @@ def application(environ, start_response):
 	}
 
 	parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0")), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := FromINI(parsed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromINI(t, parsed, err)
 	// No Config.Python: the interpreter is home's, as in uWSGI.
 	s := &Server{Config: cfg, Log: io.Discard}
 	if err := s.Start(); err != nil {
