@@ -2,9 +2,11 @@ package deck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -55,12 +57,19 @@ func (d *Deck) AddProjectDir(dir string) {
 }
 
 // AddProject creates a project and selects it.
-func (d *Deck) AddProject(np NewProject) {
+func (d *Deck) AddProject(np NewProject) { d.addProjectThen(np, nil) }
+
+// addProjectThen is AddProject; retry, when set, shows the Add dialog again
+// (with the user's values) after an error.
+func (d *Deck) addProjectThen(np NewProject, retry func()) {
 	d.run("", "Adding "+np.Name+"…", func(context.Context) error {
 		_, err := d.b.AddProject(np)
 		return err
 	}, func(err error) {
 		if err != nil {
+			if retry != nil {
+				retry()
+			}
 			d.showError("The project was not added", err)
 			return
 		}
@@ -172,14 +181,36 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	eport := widget.NewEntry()
 	eport.SetText(strconv.Itoa(enginePort))
 
-	existing := widget.NewCheck("Use the folder's own uwsgi.ini and nginx.conf (nothing is generated)", nil)
-	_, errIni := os.Stat(filepath.Join(dir, configgen.FileUWSGIIni))
-	_, errNgx := os.Stat(filepath.Join(dir, configgen.FileNginxConf))
-	if errIni == nil && errNgx == nil {
+	// Files of the folder's own that generating would replace: the user
+	// is told before, not after.
+	var found []string
+	for _, f := range []string{configgen.FileUWSGIIni, configgen.FileNginxConf} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			found = append(found, f)
+		}
+	}
+	replaced := widget.NewLabel("")
+	replaced.Importance = widget.WarningImportance
+	replaced.Wrapping = fyne.TextWrapWord
+	warnReplaced := func(generate bool) {
+		if !generate || len(found) == 0 {
+			replaced.Hide()
+			return
+		}
+		what := "The folder's " + strings.Join(found, " and ") + " will be replaced by a generated one"
+		if len(found) > 1 {
+			what = "The folder's " + strings.Join(found, " and ") + " will be replaced by generated ones"
+		}
+		replaced.SetText(what + "; the current version is kept in .wsgideck/backups.")
+		replaced.Show()
+	}
+	existing := widget.NewCheck("Use the folder's own uwsgi.ini and nginx.conf (nothing is generated)", func(on bool) { warnReplaced(!on) })
+	if len(found) == 2 {
 		existing.SetChecked(true)
 	} else {
 		existing.Hide()
 	}
+	warnReplaced(!existing.Checked)
 
 	notes := container.NewVBox()
 	for _, n := range res.Notes {
@@ -201,6 +232,7 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		&widget.FormItem{Text: "Proxy port", Widget: pport, HintText: "the browser address: http://127.0.0.1:PORT/"},
 		&widget.FormItem{Text: "Engine port", Widget: eport, HintText: "the uwsgi socket the proxy passes requests to"},
 		widget.NewFormItem("", existing),
+		widget.NewFormItem("", replaced),
 	)
 	folder := widget.NewLabel(dir)
 	folder.Importance = widget.LowImportance
@@ -208,37 +240,93 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	content := container.NewVScroll(container.NewVBox(folder, form, appNotes,
 		widget.NewLabelWithStyle("What detection found", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), notes))
 
-	dlg := dialog.NewCustomConfirm("Add a project", "Add project", "Cancel", content, func(ok bool) {
-		if !ok {
-			return
-		}
+	collect := func() (NewProject, error) {
 		np := NewProject{
 			Dir: dir, Name: strings.TrimSpace(name.Text), Framework: framework,
 			App:        configgen.App{Module: strings.TrimSpace(module.Text), Callable: strings.TrimSpace(callable.Text), Factory: factory.Checked},
 			PythonPath: strings.TrimSpace(pypath.Text), UseExisting: existing.Visible() && existing.Checked,
 		}
+		if np.Name == "" {
+			return np, errors.New("the Name field is empty: type the name the project list shows")
+		}
+		// uWSGI's own spelling, module = wsgi:application, typed whole
+		// into the Module field.
+		if mod, call, ok := strings.Cut(np.App.Module, ":"); ok {
+			np.App.Module, np.App.Callable = strings.TrimSpace(mod), strings.TrimSpace(call)
+			np.App.Factory = strings.HasSuffix(np.App.Callable, "()")
+			np.App.Callable = strings.TrimSuffix(np.App.Callable, "()")
+			module.SetText(np.App.Module)
+			callable.SetText(np.App.Callable)
+			factory.SetChecked(np.App.Factory)
+		}
+		if m := np.App.Module; m != "" && !dottedName.MatchString(m) {
+			return np, fmt.Errorf("Module %q is not a Python module name: write it as package.module, e.g. wsgi or mysite.wsgi", m)
+		}
+		if c := np.App.Callable; c != "" && !pyName.MatchString(c) {
+			return np, fmt.Errorf("Callable %q is not a Python name: write the name of the app object, e.g. application or app (tick the factory box for create_app)", c)
+		}
 		if i := venvSel.SelectedIndex(); i > 0 {
 			np.Venv = res.Venvs[i-1].Dir
 		}
-		for _, line := range strings.Split(static.Text, "\n") {
-			f := strings.Fields(line)
-			if len(f) == 2 {
-				np.Static = append(np.Static, configgen.StaticMap{URL: f[0], Dir: f[1]})
+		for i, line := range strings.Split(static.Text, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" {
+				continue
 			}
+			url, folder, _ := strings.Cut(line, " ")
+			if folder = strings.TrimSpace(folder); folder == "" {
+				return np, fmt.Errorf("Static files, line %d: %q has no folder; write the URL prefix, a space, then the folder: /static/ static/", i+1, line)
+			}
+			np.Static = append(np.Static, configgen.StaticMap{URL: url, Dir: folder})
 		}
 		var err error
-		if np.ProxyPort, err = strconv.Atoi(strings.TrimSpace(pport.Text)); err != nil {
-			d.showError("The project was not added", fmt.Errorf("proxy port %q is not a number", pport.Text))
+		if np.ProxyPort, err = portField("Proxy port", pport.Text); err != nil {
+			return np, err
+		}
+		if np.EnginePort, err = portField("Engine port", eport.Text); err != nil {
+			return np, err
+		}
+		if np.ProxyPort == np.EnginePort {
+			return np, fmt.Errorf("Proxy port and Engine port are both %d: each needs a port of its own", np.ProxyPort)
+		}
+		return np, nil
+	}
+	// The dialog comes back with the user's values after any error, so
+	// that a typo does not cost them their corrections.
+	var open func()
+	submit := func(ok bool) {
+		if !ok {
 			return
 		}
-		if np.EnginePort, err = strconv.Atoi(strings.TrimSpace(eport.Text)); err != nil {
-			d.showError("The project was not added", fmt.Errorf("engine port %q is not a number", eport.Text))
+		np, err := collect()
+		if err != nil {
+			open()
+			d.showError("The project was not added", err)
 			return
 		}
-		d.AddProject(np)
-	}, d.win)
-	dlg.Resize(fyne.NewSize(720, 620))
-	dlg.Show()
+		d.addProjectThen(np, open)
+	}
+	open = func() {
+		dlg := dialog.NewCustomConfirm("Add a project", "Add project", "Cancel", content, submit, d.win)
+		dlg.Resize(fyne.NewSize(720, 620))
+		dlg.Show()
+	}
+	open()
+}
+
+var (
+	pyName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+)
+
+// portField reads a port number the user typed in the field named label.
+func portField(label, text string) (int, error) {
+	text = strings.TrimSpace(text)
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%s %q is not a port: type a number from 1 to 65535", label, text)
+	}
+	return n, nil
 }
 
 // noteRow shows one detection note with its level.

@@ -3,6 +3,8 @@ package deck
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -60,10 +62,13 @@ type configTab struct {
 	root     fyne.CanvasObject
 
 	formStale bool // the source changed since the form was built
+	// watched holds the documents this tab listens to for changes on
+	// disk, with their project's id.
+	watched map[Document]string
 }
 
 func newConfigTab(d *Deck, name string, tier Tier, form formView, open func(Project) (Document, error)) *configTab {
-	t := &configTab{d: d, name: name, tier: tier, form: form, open: open, view: ViewForm}
+	t := &configTab{d: d, name: name, tier: tier, form: form, open: open, view: ViewForm, watched: map[Document]string{}}
 	t.editor = editor.New()
 	t.editor.OnChanged = t.sourceEdited
 	t.editor.OnChecked = t.checked
@@ -156,24 +161,59 @@ func (t *configTab) shown() {
 	doc, err := t.open(t.proj)
 	if err != nil {
 		t.doc = nil
-		t.errLabel.SetText(fmt.Sprintf("%s cannot be opened: %s", t.name, plainError(err)))
-		t.body.Objects = []fyne.CanvasObject{container.NewPadded(t.errLabel)}
+		t.errLabel.SetText(t.openFailure(err))
+		again := widget.NewButtonWithIcon("Open again", theme.ViewRefreshIcon(), t.shown)
+		t.body.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(t.errLabel, container.NewHBox(again)))}
 		t.body.Refresh()
 		t.updateState()
 		return
 	}
 	t.doc, t.loaded = doc, true
-	gen := t.d.gen
-	doc.OnDiskChange(func() {
-		fyne.Do(func() {
-			if t.doc == doc && t.d.gen == gen {
-				t.diskChanged()
-			}
+	// A project's document is the same every time it is opened, and it
+	// cannot forget a listener: listen once per document, not once per
+	// visit, or every switch back to a project would add one more.
+	if _, ok := t.watched[doc]; !ok {
+		t.watched[doc] = t.proj.Info().ID
+		doc.OnDiskChange(func() {
+			fyne.Do(func() {
+				if t.doc == doc {
+					t.diskChanged()
+				}
+			})
 		})
-	})
+	}
 	t.editor.Validate = func(text string) []editor.Problem { return toEditorProblems(doc.Validate(text)) }
 	t.reloadFromDoc()
 	t.SetView(t.view)
+}
+
+// forget drops what the tab keeps of project id, removed.
+func (t *configTab) forget(id string) {
+	for doc, pid := range t.watched {
+		if pid == id {
+			delete(t.watched, doc)
+		}
+	}
+}
+
+// openFailure says why the file cannot be opened, and what to do: the
+// backend opens both files of a project together, so its error may name
+// the other one, and a deleted folder shows as a missing file.
+func (t *configTab) openFailure(err error) string {
+	info := t.proj.Info()
+	if gone := folderGone(info); gone != nil {
+		return plainError(gone)
+	}
+	var missing []string
+	for _, path := range []string{info.IniPath, info.NginxPath} {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, path)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Sprintf("%s cannot be opened: %s is missing (deleted or moved?). Put it back, then press Open again.", t.name, strings.Join(missing, " and "))
+	}
+	return fmt.Sprintf("%s cannot be opened: %s", t.name, plainError(err))
 }
 
 // reloadFromDoc shows the document's text in both views (after a revert,
@@ -323,16 +363,27 @@ func (t *configTab) Save(apply bool) {
 		}
 		return
 	}
+	if err := writable(t.doc.Path()); err != nil {
+		d.status.show(SevError, t.name+" was not saved: "+plainError(err))
+		d.showError(t.name+" was not saved", err)
+		return
+	}
 	verb := "Save"
 	if apply {
 		verb = "Save and apply"
 	}
 	confirm := func() {
-		if err := t.doc.Save(); err != nil {
+		err := writable(t.doc.Path())
+		if err == nil {
+			err = t.doc.Save()
+		}
+		if err != nil {
 			if errors.Is(err, ErrConflict) && d.win != nil {
 				t.confirmOverwrite(apply)
 				return
 			}
+			err = saveFailure(t.doc.Path(), err)
+			d.status.show(SevError, t.name+" was not saved: "+plainError(err))
 			d.showError(t.name+" was not saved", err)
 			return
 		}
@@ -363,8 +414,12 @@ func (t *configTab) confirmOverwrite(apply bool) {
 			if !ok {
 				return
 			}
-			if err := t.doc.ForceSave(); err != nil {
-				t.d.showError(t.name+" was not saved", err)
+			err := writable(t.doc.Path())
+			if err == nil {
+				err = t.doc.ForceSave()
+			}
+			if err != nil {
+				t.d.showError(t.name+" was not saved", saveFailure(t.doc.Path(), err))
 				return
 			}
 			t.banner.RemoveAll()
@@ -448,6 +503,31 @@ func (t *configTab) diskChanged() {
 	t.banner.RemoveAll()
 	t.banner.Add(container.NewPadded(container.NewBorder(nil, nil, widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())),
 		container.NewHBox(load, keep), msg)))
+}
+
+// writable returns why the file at path must not be saved over, or nil.
+// The atomic save renames a new file over the old one, which needs only
+// its folder to be writable: without this check a file the user made
+// read-only would be replaced as if it were not.
+func writable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // saving creates it, or says what is wrong
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("%s is read-only, so wsgideck leaves it as it is. Make it writable (chmod u+w %s), then save again; your edits are kept until then", path, path)
+	}
+	return nil
+}
+
+// saveFailure words a failed save: a folder the user may not write to is
+// named, with the way out.
+func saveFailure(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		dir := filepath.Dir(path)
+		return fmt.Errorf("%s cannot be written: you may not write in its folder %s (permission denied). Make the folder writable (chmod u+w %s), then save again; your edits are kept until then", path, dir, dir)
+	}
+	return err
 }
 
 // diffView shows a unified diff, coloured by line.

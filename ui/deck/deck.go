@@ -42,7 +42,8 @@ type Options struct {
 	OpenURL func(*url.URL) error
 	// Notify shows a desktop notification; nil means App.SendNotification.
 	Notify func(title, content string)
-	// OnSelect is called after the selected project changed.
+	// OnSelect is called after the selected project changed (not for the
+	// first project New shows).
 	OnSelect func(id string)
 	// Go runs background work (commands, checks, detection); nil means a
 	// new goroutine. Tests pass a func that runs it at once, on the
@@ -155,7 +156,13 @@ func New(o Options) *Deck {
 
 	d.reloadProjects()
 	if len(d.projects) > 0 {
+		// The first project shows until the caller selects the one it
+		// remembers. OnSelect is not told: the app remembers what it is
+		// told, and would forget the last project before reading it.
+		onSelect := d.opts.OnSelect
+		d.opts.OnSelect = nil
 		d.SelectProject(d.projects[0].ID)
+		d.opts.OnSelect = onSelect
 	}
 	if o.Tick > 0 {
 		go d.pollLoop()
@@ -364,6 +371,15 @@ func (d *Deck) Reload(t Tier) {
 func (d *Deck) command(t Tier, verb string, fn func(Project, context.Context) error) {
 	p := d.proj
 	if p == nil {
+		return
+	}
+	if err := folderGone(p.Info()); err != nil && verb != "Stopping" {
+		d.status.show(SevError, plainError(err))
+		d.showError(p.Info().Name+" cannot run", err)
+		return
+	}
+	if why := refused(verb, t, d.Snapshot(), p.Info().Name); why != "" {
+		d.status.show(SevInfo, why)
 		return
 	}
 	label := verb + " the " + t.String() + "…"

@@ -60,16 +60,23 @@ func newHarnessAt(t *testing.T, proxyPort, enginePort int, now func() time.Time)
 	h.proj = b.Project(backend.DemoID)
 	h.proxyPort, h.engPort = proxyPort, enginePort
 	moveDemoPorts(t, h.proj, h.proxyPort, h.engPort)
+	h.openWindow(fyne.NewSize(1200, 760))
+	return h
+}
 
+// openWindow shows a Deck over h.b in a test window of the given size,
+// shut down when the test ends.
+func (h *harness) openWindow(size fyne.Size) {
+	t := h.t
 	h.win = test.NewTempWindow(t, nil)
 	h.d = deck.New(deck.Options{
-		App: h.app, Window: h.win, Backend: b, Tick: -1,
+		App: h.app, Window: h.win, Backend: h.b, Tick: -1,
 		Go:      func(work func()) { work() },
 		OpenURL: func(u *url.URL) error { h.opened = append(h.opened, u.String()); return nil },
 		Notify:  func(title, content string) { h.notes = append(h.notes, title+": "+content) },
 	})
 	h.win.SetContent(h.d.Content())
-	h.win.Resize(fyne.NewSize(1200, 760))
+	h.win.Resize(size)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -77,7 +84,6 @@ func newHarnessAt(t *testing.T, proxyPort, enginePort int, now func() time.Time)
 			t.Errorf("Shutdown: %v", err)
 		}
 	})
-	return h
 }
 
 func freePort(t *testing.T) int {

@@ -1,10 +1,14 @@
 package deck
 
 import (
+	"sort"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
 )
 
 // Keyboard shortcuts. They live in the main menu, so they work wherever
@@ -95,4 +99,37 @@ func (d *Deck) Find() {
 	}
 	d.SelectTab(TabLogs)
 	d.logs.FocusSearch()
+}
+
+// ConfirmQuit calls quit, after asking when config files have unsaved
+// edits: the window's close button and Quit (the app's close intercept)
+// call it, so that closing the window does not drop edits silently.
+func (d *Deck) ConfirmQuit(quit func()) {
+	unsaved := d.UnsavedFiles()
+	if len(unsaved) == 0 || d.win == nil {
+		quit()
+		return
+	}
+	msg := "These files have edits that are not saved:\n\n    " + strings.Join(unsaved, "\n    ") +
+		"\n\nQuit and lose them? To keep them, choose Cancel, then Save on their tab."
+	dialog.ShowCustomConfirm("Quit with unsaved edits?", "Quit anyway", "Cancel", widget.NewLabel(msg), func(ok bool) {
+		if ok {
+			quit()
+		}
+	}, d.win)
+}
+
+// UnsavedFiles lists the config files opened in the window that have
+// unsaved edits, as full paths.
+func (d *Deck) UnsavedFiles() []string {
+	var out []string
+	for _, t := range []*configTab{d.ini, d.ngx} {
+		for doc := range t.watched {
+			if doc.Dirty() {
+				out = append(out, doc.Path())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

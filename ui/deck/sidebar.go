@@ -2,7 +2,10 @@ package deck
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -25,10 +28,12 @@ type sidebar struct {
 	// so that OnSelected does not select again.
 	syncing bool
 	sig     string // what the rows showed at the last refresh
+	// gone holds the projects whose folder was missing at the last update.
+	gone map[string]bool
 }
 
 func newSidebar(d *Deck) *sidebar {
-	s := &sidebar{d: d}
+	s := &sidebar{d: d, gone: map[string]bool{}}
 	s.list = widget.NewList(
 		func() int { return len(d.projects) },
 		func() fyne.CanvasObject {
@@ -61,6 +66,8 @@ func newSidebar(d *Deck) *sidebar {
 				line = "running · " + trimScheme(snap.URL)
 			} else if p.Builtin {
 				line = stateWord(snap.State, busy) + " · built in"
+			} else if s.gone[p.ID] {
+				line = "folder missing · " + filepath.Base(p.Dir)
 			} else {
 				line = stateWord(snap.State, busy) + " · " + filepath.Base(p.Dir)
 			}
@@ -108,7 +115,9 @@ func (s *sidebar) update() {
 	var b strings.Builder
 	for _, p := range s.d.projects {
 		snap := s.d.snaps[p.ID]
-		fmt.Fprintf(&b, "%s|%s|%d|%s|%s;", p.ID, p.Name, snap.State, snap.URL, s.d.busy[p.ID])
+		gone := folderGone(p) != nil
+		s.gone[p.ID] = gone
+		fmt.Fprintf(&b, "%s|%s|%d|%s|%s|%t;", p.ID, p.Name, snap.State, snap.URL, s.d.busy[p.ID], gone)
 	}
 	if sig := b.String(); sig != s.sig {
 		s.sig = sig
@@ -140,7 +149,12 @@ func (s *sidebar) confirmRemove() {
 			info = p
 		}
 	}
-	if info.ID == "" || info.Builtin {
+	if info.ID == "" {
+		return
+	}
+	if info.Builtin {
+		// The menu's Remove is not disabled with the button.
+		d.status.show(SevInfo, info.Name+" is built in and cannot be removed; it stays so that there is always a project to try.")
 		return
 	}
 	remove := func() {
@@ -149,6 +163,8 @@ func (s *sidebar) confirmRemove() {
 			if err != nil {
 				return
 			}
+			d.ini.forget(id)
+			d.ngx.forget(id)
 			d.reloadProjects()
 			if len(d.projects) > 0 {
 				d.SelectProject(d.projects[0].ID)
@@ -160,13 +176,44 @@ func (s *sidebar) confirmRemove() {
 		remove()
 		return
 	}
-	dialog.ShowConfirm("Remove "+info.Name+"?",
-		"The project leaves the list and stops if it runs.\nIts folder and files stay as they are:\n"+info.Dir,
+	msg := "The project leaves the list and stops if it runs.\nIts folder and files stay as they are:\n" + info.Dir
+	if unsaved := unsavedDocs(d.b.Project(info.ID)); len(unsaved) > 0 {
+		msg += "\n\nYour unsaved edits to " + strings.Join(unsaved, " and ") + " will be lost.\nTo keep them, choose No and save first."
+	}
+	dialog.ShowConfirm("Remove "+info.Name+"?", msg,
 		func(ok bool) {
 			if ok {
 				remove()
 			}
 		}, d.win)
+}
+
+// unsavedDocs names the config files of p with unsaved edits.
+func unsavedDocs(p Project) []string {
+	if p == nil {
+		return nil
+	}
+	var names []string
+	if doc, err := p.Ini(); err == nil && doc.Dirty() {
+		names = append(names, doc.Name())
+	}
+	if doc, err := p.Nginx(); err == nil && doc.Dirty() {
+		names = append(names, doc.Name())
+	}
+	return names
+}
+
+// folderGone returns an error saying so when project p's folder is gone
+// (deleted, moved, an unmounted disk), or nil. The demo's folder is the
+// app's own.
+func folderGone(p ProjectInfo) error {
+	if p.Builtin || p.Dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(p.Dir); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("the folder of %s, %s, is gone: it was deleted or moved. Put it back, or remove the project (Remove, below the project list)", p.Name, p.Dir)
 }
 
 // tightVBox stacks objects with no padding between them: a name over its

@@ -101,6 +101,42 @@ func (t *toolbar) update() {
 	setLabel(t.ports, portsLine(snap), t.ports.Importance)
 }
 
+// refused says why verb ("Starting", "Stopping", "Reloading") of tier t
+// has nothing to do in state s, or "": the keyboard shortcuts and the
+// menu reach the commands whose buttons are disabled, and must not report
+// "Started" for a project that was running already.
+func refused(verb string, t Tier, s Snapshot, name string) string {
+	up := func(st State) bool { return st == Running || st == Degraded }
+	var tiers []State
+	switch t {
+	case Engine:
+		tiers = []State{s.Engine.State}
+	case Proxy:
+		tiers = []State{s.Proxy.State}
+	default:
+		tiers = []State{s.Engine.State, s.Proxy.State}
+	}
+	all, any, anyFailed := true, false, false
+	for _, st := range tiers {
+		all = all && up(st)
+		any = any || up(st)
+		anyFailed = anyFailed || st == Failed
+	}
+	what := name
+	if t != Both {
+		what = "the " + t.String() + " of " + name
+	}
+	switch {
+	case verb == "Starting" && all:
+		return "Nothing to start: " + what + " is running already."
+	case verb == "Stopping" && !any && !anyFailed:
+		return "Nothing to stop: " + what + " is not running."
+	case verb == "Reloading" && !any:
+		return "Nothing to reload: " + what + " is not running. Start it first."
+	}
+	return ""
+}
+
 // portsLine is the request path in one line: "127.0.0.1:8080 → 127.0.0.1:3031".
 func portsLine(s Snapshot) string {
 	if len(s.Proxy.Addrs) == 0 && len(s.Engine.Addrs) == 0 {
