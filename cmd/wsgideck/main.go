@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,11 +72,13 @@ func trayAvailable() bool {
 }
 
 func run() error {
+	stopProfile := func() {}
 	if path := os.Getenv("WSGIDECK_CPUPROFILE"); path != "" {
 		// For the benchmarks: where the app's own CPU goes.
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			var once sync.Once
+			stopProfile = func() { once.Do(func() { pprof.StopCPUProfile(); f.Close() }) }
+			defer stopProfile()
 		}
 	}
 	smokeDir := os.Getenv("WSGIDECK_SMOKE_DIR")
@@ -156,6 +159,10 @@ func run() error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		<-sig
+		// The benchmarks end the app with a signal: write the profile
+		// first, so that it is whole even if quitting goes wrong (Fyne
+		// 2.7.1 can panic quitting a window whose loop has just ended).
+		stopProfile()
 		fyne.Do(a.Quit)
 	}()
 

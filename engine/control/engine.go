@@ -344,7 +344,7 @@ func (r *Runner) engineEvent(run *engineRun, ev appserver.Event) {
 
 // engineRequest receives every request the engine finished.
 func (r *Runner) engineRequest(ev appserver.RequestEvent) {
-	if !r.events.active() {
+	if !r.events.wants(EventRequest) {
 		return
 	}
 	r.emit(Event{Time: ev.Start.Add(ev.Duration), Kind: EventRequest, Tier: Engine, Worker: ev.Worker, PID: ev.PID,

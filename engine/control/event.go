@@ -83,6 +83,7 @@ type bus struct {
 
 type subscriber struct {
 	fn      func(Event)
+	mask    uint64 // the kinds it wants: bit k for EventKind k
 	ch      chan Event
 	mu      sync.Mutex
 	dropped uint64
@@ -90,8 +91,20 @@ type subscriber struct {
 	once    sync.Once
 }
 
-func (b *bus) subscribe(fn func(Event)) (cancel func()) {
-	s := &subscriber{fn: fn, ch: make(chan Event, DefaultEventQueue), done: make(chan struct{})}
+// kindMask is the set of kinds, all of them when none is given.
+func kindMask(kinds []EventKind) uint64 {
+	if len(kinds) == 0 {
+		return ^uint64(0)
+	}
+	var m uint64
+	for _, k := range kinds {
+		m |= 1 << uint(k)
+	}
+	return m
+}
+
+func (b *bus) subscribe(fn func(Event), kinds ...EventKind) (cancel func()) {
+	s := &subscriber{fn: fn, mask: kindMask(kinds), ch: make(chan Event, DefaultEventQueue), done: make(chan struct{})}
 	b.mu.Lock()
 	if b.subs == nil {
 		b.subs = map[*subscriber]struct{}{}
@@ -123,18 +136,31 @@ func (s *subscriber) run() {
 	}
 }
 
-// active reports whether anyone listens, so that callers can skip
-// building events nobody reads (a request event per request).
-func (b *bus) active() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.subs) > 0
-}
-
-func (b *bus) publish(ev Event) {
+// wants reports whether anyone listens to events of kind k, so that
+// callers can skip building events nobody reads (a request event per
+// request, a log event per line).
+func (b *bus) wants(k EventKind) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for s := range b.subs {
+		if s.mask&(1<<uint(k)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// publish queues ev for the subscribers that want its kind. The others
+// are not even woken: a window polling its figures must not pay a
+// goroutine wake-up per request and per log line.
+func (b *bus) publish(ev Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bit := uint64(1) << uint(ev.Kind)
+	for s := range b.subs {
+		if s.mask&bit == 0 {
+			continue
+		}
 		s.mu.Lock()
 		e := ev
 		e.Dropped = s.dropped

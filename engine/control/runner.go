@@ -436,12 +436,17 @@ func (r *Runner) setTier(t Tier, s State, msg string) {
 	}
 }
 
-// Subscribe calls fn for every Event from now on, on a goroutine of the
-// Runner's, one event at a time and in order, until cancel is called. fn
-// should be quick: a subscriber that falls DefaultEventQueue events
-// behind loses the newest ones, and the next event it gets says how many
-// (Event.Dropped).
-func (r *Runner) Subscribe(fn func(Event)) (cancel func()) { return r.events.subscribe(fn) }
+// Subscribe calls fn for every Event of the given kinds (of every kind
+// when none is given) from now on, on a goroutine of the Runner's, one
+// event at a time and in order, until cancel is called. fn should be
+// quick: a subscriber that falls DefaultEventQueue events behind loses
+// the newest ones, and the next event it gets says how many
+// (Event.Dropped). EventRequest and EventLog come once per request and
+// per log line: leave them out unless fn needs them, and they cost
+// nothing.
+func (r *Runner) Subscribe(fn func(Event), kinds ...EventKind) (cancel func()) {
+	return r.events.subscribe(fn, kinds...)
+}
 
 func (r *Runner) emit(ev Event) {
 	if ev.Time.IsZero() {
@@ -464,7 +469,7 @@ func (r *Runner) addLog(l LogLine) {
 	if r.opts.OnLog != nil {
 		r.opts.OnLog(l)
 	}
-	if r.events.active() {
+	if r.events.wants(EventLog) {
 		lc := l
 		r.emit(Event{Time: l.Time, Kind: EventLog, Log: &lc})
 	}

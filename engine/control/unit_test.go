@@ -128,3 +128,42 @@ func TestValidateText(t *testing.T) {
 }
 
 func errorsOf(ps []confedit.Problem) []confedit.Problem { return confedit.Errors(ps) }
+
+// A subscriber gets only the kinds it asked for, and a kind nobody asked
+// for is not wanted (so request and log events are not even built).
+func TestBusKinds(t *testing.T) {
+	var b bus
+	got := make(chan Event, 8)
+	all := make(chan Event, 8)
+	cancelState := b.subscribe(func(ev Event) { got <- ev }, EventState, EventConfigChanged)
+	defer cancelState()
+	if !b.wants(EventState) || b.wants(EventLog) || b.wants(EventRequest) {
+		t.Fatalf("wants: state %v, log %v, request %v; want true, false, false",
+			b.wants(EventState), b.wants(EventLog), b.wants(EventRequest))
+	}
+	b.publish(Event{Kind: EventLog, Message: "a log line"})
+	b.publish(Event{Kind: EventState, Message: "state"})
+	if ev := <-got; ev.Kind != EventState || ev.Dropped != 0 {
+		t.Fatalf("first event: %v (dropped %d), want the state event", ev.Kind, ev.Dropped)
+	}
+
+	cancelAll := b.subscribe(func(ev Event) { all <- ev })
+	if !b.wants(EventLog) || !b.wants(EventRequest) {
+		t.Fatal("a subscriber of every kind does not want log and request events")
+	}
+	b.publish(Event{Kind: EventRequest})
+	b.publish(Event{Kind: EventConfigChanged})
+	if ev := <-all; ev.Kind != EventRequest {
+		t.Fatalf("all-kinds subscriber got %v first, want request", ev.Kind)
+	}
+	if ev := <-all; ev.Kind != EventConfigChanged {
+		t.Fatalf("all-kinds subscriber got %v second, want config-changed", ev.Kind)
+	}
+	if ev := <-got; ev.Kind != EventConfigChanged {
+		t.Fatalf("filtered subscriber got %v, want config-changed (the request skipped)", ev.Kind)
+	}
+	cancelAll()
+	if b.wants(EventLog) {
+		t.Fatal("log events still wanted after the only subscriber of them left")
+	}
+}

@@ -17,7 +17,7 @@ func cpuTime(tb testing.TB) time.Duration {
 
 // BenchmarkSample16 measures one sampling pass over 16 real worker-like
 // processes (sleeping python3 interpreters) with request counters, through
-// the gopsutil source. It reports the CPU time of a pass (user + system of
+// NewProcSource (/proc on Linux). It reports the CPU time of a pass (user + system of
 // this process, so reading /proc counts) and what that costs at 1 Hz as a
 // percentage of one core; the budget is under 1%.
 func BenchmarkSample16(b *testing.B) {
@@ -33,7 +33,7 @@ func BenchmarkSample16(b *testing.B) {
 		}
 	}
 	s := &Sampler{Recorder: rec, Targets: func() []Target { return targets }}
-	s.Sample() // open the gopsutil processes, as a running sampler has
+	s.Sample() // a first pass, as a running sampler has had
 
 	start := cpuTime(b)
 	b.ReportAllocs()

@@ -16,7 +16,8 @@
 //     default). Readers (the UI) get copies: Latest, History and
 //     MasterHistory take a read lock the request path never touches.
 //   - ProcSource reads a process's CPU time, memory and threads. The
-//     default, NewProcSource, is gopsutil; tests inject their own, and the
+//     default, NewProcSource, reads /proc/PID/stat on Linux and uses
+//     gopsutil elsewhere; tests inject their own, and the
 //     clock (Sampler.Now) too, so every computed figure can be checked
 //     exactly.
 //   - Handler serves the Prometheus text exposition of the same figures, on

@@ -39,9 +39,17 @@ type psutilSource struct {
 
 var _ ProcSource = (*psutilSource)(nil)
 
-// NewProcSource returns the ProcSource that reads the real process table
-// through gopsutil (/proc on Linux).
+// NewProcSource returns the ProcSource that reads the real process table:
+// on Linux one read of /proc/PID/stat per process (procstat_linux.go),
+// elsewhere gopsutil.
 func NewProcSource() ProcSource {
+	if s := newPlatformSource(); s != nil {
+		return s
+	}
+	return newPsutilSource()
+}
+
+func newPsutilSource() *psutilSource {
 	return &psutilSource{procs: make(map[int]*process.Process)}
 }
 

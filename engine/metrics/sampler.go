@@ -96,7 +96,7 @@ type Sampler struct {
 	// Recorder is the one the master's request path records into; nil
 	// means no request figures.
 	Recorder *Recorder
-	// Source reads processes; nil means NewProcSource (gopsutil).
+	// Source reads processes; nil means NewProcSource.
 	Source ProcSource
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time

@@ -88,16 +88,22 @@ func (p *projectAdapter) Snapshot() deck.Snapshot {
 	return out
 }
 
-// Subscribe passes on the events the window reacts to; request and log
-// events are left out (the window reads logs and figures by polling).
+// windowEvents are the kinds the window reacts to: request and log events
+// are left out (the window reads logs and figures by polling), so that
+// they are not even delivered, one goroutine wake-up per request and per
+// log line.
+var windowEvents = []control.EventKind{
+	control.EventState, control.EventWorkerSpawned, control.EventWorkerDied, control.EventHarakiri,
+	control.EventRecycled, control.EventReloadStarted, control.EventReloadDone, control.EventReloadFailed,
+	control.EventConfigChanged,
+}
+
+// Subscribe passes on the events the window reacts to (windowEvents).
 func (p *projectAdapter) Subscribe(fn func(deck.Event)) (cancel func()) {
 	return p.r.Subscribe(func(ev control.Event) {
-		if ev.Kind > control.EventConfigChanged {
-			return
-		}
 		fn(deck.Event{Time: ev.Time, Kind: deck.EventKind(ev.Kind), Tier: deck.Tier(ev.Tier),
 			Worker: ev.Worker, PID: ev.PID, Message: ev.Message})
-	})
+	}, windowEvents...)
 }
 
 func (p *projectAdapter) WorkerHistory(id int, since time.Time) []metrics.WorkerSample {
@@ -197,7 +203,7 @@ func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
 	p.ini, p.ngx = newIniDocument(id), newNginxDocument(nd, p.info.Dir)
 	ini, ngx := p.ini, p.ngx
 	p.cancelDoc = p.r.Subscribe(func(ev control.Event) {
-		if ev.Kind != control.EventConfigChanged || ev.Path == "" {
+		if ev.Path == "" {
 			return
 		}
 		switch filepath.Clean(ev.Path) {
@@ -206,7 +212,7 @@ func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
 		case filepath.Clean(ngx.Path()):
 			ngx.listeners.fire()
 		}
-	})
+	}, control.EventConfigChanged)
 	return ini, ngx, nil
 }
 

@@ -10,8 +10,10 @@ import (
 
 // Interface guards.
 var (
-	_ fyne.Widget       = (*Chart)(nil)
-	_ desktop.Hoverable = (*Chart)(nil)
+	_ fyne.Widget            = (*Chart)(nil)
+	_ desktop.Hoverable      = (*Chart)(nil)
+	_ fyne.Tappable          = (*Chart)(nil)
+	_ fyne.SecondaryTappable = (*Chart)(nil)
 )
 
 // Chart is a live line chart of named time series: the last Window of
@@ -251,6 +253,37 @@ func (c *Chart) MouseOut() {
 	if c.r != nil {
 		c.r.updateHover()
 	}
+}
+
+// Tapped highlights the series whose legend entry was tapped; part of
+// fyne.Tappable. The legend is drawn in the chart's overlay, so the chart
+// finds the entry under the tap.
+func (c *Chart) Tapped(e *fyne.PointEvent) {
+	if name, ok := c.legendAt(e.Position); ok {
+		c.legendTapped(name, false)
+	}
+}
+
+// TappedSecondary hides or shows the series whose legend entry was
+// tapped; part of fyne.SecondaryTappable.
+func (c *Chart) TappedSecondary(e *fyne.PointEvent) {
+	if name, ok := c.legendAt(e.Position); ok {
+		c.legendTapped(name, true)
+	}
+}
+
+// legendAt returns the series whose legend entry holds p.
+func (c *Chart) legendAt(p fyne.Position) (string, bool) {
+	if c.r == nil {
+		return "", false
+	}
+	for _, e := range c.r.entries {
+		o, s := e.Position(), e.Size()
+		if p.X >= o.X && p.X < o.X+s.Width && p.Y >= o.Y && p.Y < o.Y+s.Height {
+			return e.name, true
+		}
+	}
+	return "", false
 }
 
 // legendTapped implements the legend gestures.

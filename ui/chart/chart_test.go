@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -518,5 +519,57 @@ func TestHighlightRelayoutsLegend(t *testing.T) {
 	}
 	if end, next := r.entries[0].Position().X+r.entries[0].Size().Width, r.entries[1].Position().X; next <= end {
 		t.Errorf("entry 2 at %v overlaps the highlighted entry ending at %v", next, end)
+	}
+}
+
+// The labels and legend are drawn into the overlay raster, which is drawn
+// anew only when they change: a new sample within the same scale leaves
+// it alone, a highlight or a new scale does not.
+func TestOverlayRedrawnOnlyOnChange(t *testing.T) {
+	newTestApp(t, theme.LightTheme())
+	now := t0
+	c := NewChart(Percent)
+	c.Now = func() time.Time { return now }
+	c.SoftMax = 100
+	c.SetWindow(time.Minute)
+	for k := 30; k >= 0; k-- {
+		c.Push("worker 1", t0.Add(-time.Duration(k)*time.Second), 40)
+		c.Push("worker 2", t0.Add(-time.Duration(k)*time.Second), 60)
+	}
+	w := test.NewWindow(c)
+	defer w.Close()
+	w.Resize(fyne.NewSize(500, 260))
+	c.Refresh()
+	r := c.r
+	before := r.ov.drawn
+	if before == 0 || len(r.ov.items) == 0 {
+		t.Fatalf("overlay never drawn (%d times, %d items)", before, len(r.ov.items))
+	}
+	for i := 1; i <= 5; i++ {
+		now = t0.Add(time.Duration(i) * time.Second)
+		c.Push("worker 1", now, 40+float64(i))
+		c.Push("worker 2", now, 60-float64(i))
+		c.Refresh()
+	}
+	if r.ov.drawn != before {
+		t.Errorf("overlay redrawn %d times by samples within the same scale, want 0", r.ov.drawn-before)
+	}
+	c.SetHighlighted("worker 2")
+	if r.ov.drawn == before {
+		t.Error("overlay not redrawn after a highlight (the legend entry turns bold)")
+	}
+	hl := r.ov.drawn
+	now = now.Add(time.Second)
+	c.Push("worker 1", now, 250) // past SoftMax: a new scale
+	c.Refresh()
+	if r.ov.drawn == hl {
+		t.Error("overlay not redrawn after the Y scale changed")
+	}
+	var labels []string
+	for _, it := range r.ov.items {
+		labels = append(labels, it.text)
+	}
+	if !strings.Contains(strings.Join(labels, " "), "250%") && !strings.Contains(strings.Join(labels, " "), "300%") {
+		t.Errorf("overlay labels after the new scale: %q, want the axis to reach 250%% or more", labels)
 	}
 }

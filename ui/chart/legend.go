@@ -14,8 +14,9 @@ var (
 )
 
 // legendEntry is one series in the legend: a colour swatch and the name.
-// The chart's renderer styles and places it; the entry turns taps into
-// chart actions.
+// The chart's renderer styles and places it, and draws it into its overlay
+// (it is not in the object tree); the chart finds the entry under a tap
+// and the entry turns it into a chart action.
 type legendEntry struct {
 	widget.BaseWidget
 	chart *Chart

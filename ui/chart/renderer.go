@@ -38,14 +38,17 @@ type tipRow struct {
 }
 
 // chartRenderer draws a Chart. The plot (grid and lines) is one raster (see
-// draw.go), drawn into buffers reused while the size stays the same;
-// everything else is canvas objects allocated when the set of series changes
-// and only moved or relabelled afterwards.
+// draw.go), drawn into buffers reused while the size stays the same. The
+// labels and legend entries are allocated when the set of series changes and
+// only moved or relabelled afterwards; they are drawn by the overlay rasters
+// (overlay.go), not added to the object tree. The hover read-out is canvas
+// objects.
 type chartRenderer struct {
 	c *Chart
 
 	plot *canvas.Raster
 	layers
+	ov overlay // the axis labels and the legend (overlay.go)
 
 	empty   canvas.Text
 	yLabels [maxYTicks]canvas.Text
@@ -87,6 +90,7 @@ func newChartRenderer(c *Chart) *chartRenderer {
 	// per pixel: nearest sampling gives the same picture as smooth, and is
 	// the cheaper texture lookup for a software GL painting every frame.
 	r.plot.ScaleMode = canvas.ImageScalePixels
+	r.ov.init(r)
 	r.empty.Alignment = fyne.TextAlignCenter
 	for i := range r.yLabels {
 		r.yLabels[i].Alignment = fyne.TextAlignTrailing
@@ -141,6 +145,7 @@ func (r *chartRenderer) Refresh() {
 	} else {
 		r.updateYAxis(false)
 		r.updateHover()
+		r.updateOverlay()
 	}
 	r.plot.Refresh()
 }
@@ -214,20 +219,12 @@ func (r *chartRenderer) rebuild() {
 		r.rows[i] = row
 	}
 
-	objs := make([]fyne.CanvasObject, 0, 1+maxYTicks+maxXTicks+5+5*n)
-	objs = append(objs, r.plot)
-	for i := range r.yLabels {
-		objs = append(objs, &r.yLabels[i])
-	}
-	for i := range r.xLabels {
-		objs = append(objs, &r.xLabels[i])
-	}
-	objs = append(objs, &r.empty, &r.cross)
+	// The labels and legend entries are laid out but drawn by the overlay,
+	// not added here.
+	objs := make([]fyne.CanvasObject, 0, 6+4*n)
+	objs = append(objs, r.plot, r.ov.parts[0].raster, r.ov.parts[1].raster, &r.empty, &r.cross)
 	for _, m := range r.markers {
 		objs = append(objs, m)
-	}
-	for _, e := range r.entries {
-		objs = append(objs, e)
 	}
 	objs = append(objs, &r.tipBg, &r.tipTime)
 	for _, row := range r.rows {
@@ -348,7 +345,9 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	r.layoutTimeAxis(size)
 	r.empty.Move(r.plotPos)
 	r.empty.Resize(r.plotSize)
+	r.ov.place(size, r.plotPos, r.plotSize)
 	r.updateHover()
+	r.updateOverlay()
 }
 
 // layoutLegend flows the entries into rows along the bottom edge and returns

@@ -1,0 +1,72 @@
+package metrics
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseProcStat(t *testing.T) {
+	// A command name with spaces and parentheses, as proc(5) allows.
+	line := "4242 (python3 (worker) 1) S 1 4242 4242 0 -1 4194304 1220 0 0 0 " +
+		"37 12 0 0 20 0 5 0 98765 316358656 2270 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0\n"
+	got, err := parseProcStat([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := procStatFields{utime: 37, stime: 12, threads: 5, start: 98765, vsize: 316358656}
+	if got != want {
+		t.Errorf("parseProcStat = %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"", "4242 (x", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194304 1220 0 0 0 x7 12 0 0 20 0 5 0 98765 1 2"} {
+		if _, err := parseProcStat([]byte(bad)); err == nil {
+			t.Errorf("parseProcStat(%q) accepted", bad)
+		}
+	}
+	if n, err := parseStatm([]byte("3463 2270 1024 1 0 400 0\n")); err != nil || n != 2270 {
+		t.Errorf("parseStatm = %d, %v; want 2270", n, err)
+	}
+	if _, err := parseStatm([]byte("3463")); err == nil {
+		t.Error("parseStatm accepted one field")
+	}
+}
+
+// The /proc source reads the same figures as gopsutil, in fewer reads.
+func TestProcfsSourceMatchesGopsutil(t *testing.T) {
+	pid := spawnPython(t, "import threading, time\nb = b'x' * (16 << 20)\n"+
+		"for _ in range(3): threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"+
+		"print('ready', flush=True)\ntime.sleep(600)")
+	ours, ref := newPlatformSource(), newPsutilSource()
+	for _, p := range []int{pid, os.Getpid()} {
+		a, err := ours.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ref.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("pid %d: procfs %+v; gopsutil %+v", p, a, b)
+		if p == pid && (a.CPU > b.CPU || b.CPU-a.CPU > 50*time.Millisecond) {
+			t.Errorf("pid %d: CPU %v, gopsutil read %v just after", p, a.CPU, b.CPU)
+		}
+		if p == pid && (a.RSS != b.RSS || a.Threads != b.Threads) {
+			t.Errorf("pid %d: RSS %d threads %d, gopsutil %d and %d", p, a.RSS, a.Threads, b.RSS, b.Threads)
+		}
+		if a.VSZ == 0 || a.Threads == 0 || a.RSS == 0 {
+			t.Errorf("pid %d: empty figures %+v", p, a)
+		}
+		if d := a.Started.Sub(b.Started); d < -time.Second || d > time.Second {
+			t.Errorf("pid %d: started %v, gopsutil %v", p, a.Started, b.Started)
+		}
+	}
+}
+
+func FuzzParseProcStat(f *testing.F) {
+	f.Add([]byte("1 (init) S 0 1 1 0 -1 4194560 100 0 0 0 5 7 0 0 20 0 1 0 10 1000 20 18446744073709551615"))
+	f.Add([]byte("7 (a) b) c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseProcStat(b)
+		parseStatm(b)
+	})
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package metrics
+
+// newPlatformSource has no faster source than gopsutil off Linux.
+func newPlatformSource() ProcSource { return nil }
