@@ -137,7 +137,22 @@ func (r *Runner) engineReloadConfig() (*appserver.Config, error) {
 		run.mu.Unlock()
 	}
 	r.mu.Unlock()
-	return &p.engine, nil
+	cfg := forReload(p.engine)
+	return &cfg, nil
+}
+
+// forReload adjusts the engine's configuration for a reload: need-app,
+// whatever uwsgi.ini says. With it, a new worker whose app does not load
+// replaces nothing: the workers running the previous code keep serving,
+// and the new ones are retried with a backoff until the next reload,
+// instead of every request getting a 500 from workers without the app
+// (waitReady reports the failure). need-app's other effect, refusing to
+// start without the app, is past by then; a worker that fails to import
+// later backs off instead of answering 500s, which the health check
+// reports the same way.
+func forReload(cfg appserver.Config) appserver.Config {
+	cfg.NeedApp = true
+	return cfg
 }
 
 func (r *Runner) heldPorts() map[Tier][]int {
@@ -182,6 +197,9 @@ func (r *Runner) waitReady(ctx context.Context, run *engineRun) error {
 	defer tick.Stop()
 	for {
 		snap := run.srv.Snapshot()
+		if reason := reloadAppFailure(snap); reason != "" {
+			return reloadAppError{reason}
+		}
 		if snap.Reload == nil {
 			ready, starting, loaded := 0, 0, false
 			for _, w := range snap.Workers {
@@ -215,6 +233,43 @@ func (r *Runner) waitReady(ctx context.Context, run *engineRun) error {
 // errStillLoading is waitReady giving up on a slow app: the engine
 // serves (requests wait for a worker), and the health check follows.
 var errStillLoading = errors.New("the workers are still loading the app")
+
+// reloadAppFailure is why the app did not load in a worker the reload in
+// progress started, or "": with need-app (forReload) such a worker dies
+// and is retried while the previous one serves on, so the reload would
+// otherwise look merely slow.
+func reloadAppFailure(snap appserver.Snapshot) string {
+	if snap.Reload == nil {
+		return ""
+	}
+	for _, w := range snap.Workers {
+		d := w.LastDeath
+		if d != nil && d.OnStart && !d.Time.Before(snap.Reload.Started) && strings.HasPrefix(d.Reason, appNotLoadedReason) {
+			if reason := strings.TrimPrefix(strings.TrimPrefix(d.Reason, appNotLoadedReason), ": "); reason != "" && !strings.HasPrefix(reason, "(") {
+				return reason
+			}
+			if snap.AppError != "" {
+				return snap.AppError
+			}
+			return "the new workers could not load it"
+		}
+	}
+	return ""
+}
+
+// reloadAppError is a reload whose new workers could not load the app.
+// It is an ErrAppNotLoaded, but it says that the old workers still serve.
+type reloadAppError struct{ reason string }
+
+func (e reloadAppError) Error() string {
+	return "the new workers could not load the app: " + e.reason + " (the traceback is in the log); the previous workers keep serving"
+}
+
+func (e reloadAppError) Is(target error) bool { return target == ErrAppNotLoaded }
+
+// appNotLoadedReason starts a Death.Reason of a worker whose app did not
+// load (engine/appserver).
+const appNotLoadedReason = "the app did not load"
 
 func appNotLoaded(reason string) error {
 	if reason == "" {
@@ -492,7 +547,7 @@ func (r *Runner) reloadEngine(ctx context.Context, run *engineRun, p *plan) erro
 	run.commanded.Store(true)
 	defer run.commanded.Store(false)
 	r.setEngine(Starting, "reloading")
-	cfg := p.engine
+	cfg := forReload(p.engine)
 	if err := run.srv.Reload(&cfg); err != nil {
 		run.busy.Store(false)
 		r.setEngine(Running, "")
