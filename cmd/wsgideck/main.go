@@ -134,25 +134,34 @@ func run() error {
 	}
 	w.Resize(fyne.NewSize(width, height))
 
+	// Every way to quit but a signal comes here: the window's close
+	// button, the menu's Quit (Fyne closes the windows, which the
+	// intercept catches) and the tray's. It remembers the window's size
+	// and asks first when config files have unsaved edits.
+	quit := func() {
+		if scratch == "" {
+			s := w.Canvas().Size()
+			prefs.SetFloat(prefWidth, float64(s.Width))
+			prefs.SetFloat(prefHeight, float64(s.Height))
+		}
+		d.ConfirmQuit(a.Quit)
+	}
+	w.SetCloseIntercept(quit)
+
 	if desk, ok := a.(desktop.App); ok && trayAvailable() {
+		// Fyne's own tray Quit would end the app without the question.
+		trayQuit := fyne.NewMenuItem("Quit", func() { w.Show(); quit() })
+		trayQuit.IsQuit = true
 		desk.SetSystemTrayIcon(icon)
 		desk.SetSystemTrayMenu(fyne.NewMenu("wsgideck",
 			fyne.NewMenuItem("Show window", func() { w.Show(); w.RequestFocus() }),
 			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Start all projects", d.StartAll),
 			fyne.NewMenuItem("Stop all projects", d.StopAll),
+			fyne.NewMenuItemSeparator(),
+			trayQuit,
 		))
 	}
-
-	// Remember the size as the window closes (the app then quits).
-	w.SetCloseIntercept(func() {
-		if scratch == "" {
-			s := w.Canvas().Size()
-			prefs.SetFloat(prefWidth, float64(s.Width))
-			prefs.SetFloat(prefHeight, float64(s.Height))
-		}
-		a.Quit()
-	})
 
 	// Ctrl+C or a kill from a terminal ends the app the same way.
 	sig := make(chan os.Signal, 1)

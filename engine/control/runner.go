@@ -115,8 +115,9 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if r.nginx == "" {
 		r.nginx = filepath.Join(opts.Dir, configgen.FileNginxConf)
 	}
-	now := opts.Now()
-	r.engSt.since, r.pxSt.since = now, now
+	// since stays zero until a tier first changes state: a tier that never
+	// ran shows as "not running", not as stopped for as long as the app
+	// has been open.
 	return r
 }
 

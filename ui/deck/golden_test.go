@@ -105,7 +105,7 @@ func TestGoldenOverviewStopped(t *testing.T) {
 	)
 	h.maskPaths()
 	txt := h.texts()
-	for _, want := range []string{"stopped for 0 s", "proxy on 127.0.0.1:8080", "engine on 127.0.0.1:3031", "uwsgi.ini", "nginx.conf"} {
+	for _, want := range []string{"not running", "proxy on 127.0.0.1:8080", "engine on 127.0.0.1:3031", "uwsgi.ini", "nginx.conf"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the Overview does not show %q:\n%s", want, txt)
 		}
