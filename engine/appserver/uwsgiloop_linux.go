@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -61,8 +62,13 @@ type uwsgiLoop struct {
 	stop atomic.Int32 // loopRunning, loopBrutal, loopCutAll
 	raw  bool         // waits in epoll_wait keeping its P (see wait)
 	idle bool         // the last wait returned no event: wait the ordinary way
-	id   int          // index in Server.loops
-	tcp  bool         // the listener is TCP (MSG_MORE applies)
+	// idleWait is a duplicate of epfd in Go's netpoller (nil when it could
+	// not be registered): an idle loop parks there instead of in a
+	// blocking epoll_wait (see waitIdle).
+	idleWait    *os.File
+	idleWaitRaw syscall.RawConn
+	id          int  // index in Server.loops
+	tcp         bool // the listener is TCP (MSG_MORE applies)
 
 	draining bool
 }
@@ -103,6 +109,9 @@ var rawLoops atomic.Int32
 // there.
 func (lp *uwsgiLoop) wait(timeout int) (int, error) {
 	if !lp.raw || lp.idle {
+		if lp.idle && lp.idleWaitRaw != nil {
+			return lp.waitIdle(timeout)
+		}
 		return unix.EpollWait(lp.epfd, lp.events, timeout)
 	}
 	if timeout < 0 || timeout > rawWaitMax {
@@ -113,6 +122,67 @@ func (lp *uwsgiLoop) wait(timeout int) (int, error) {
 		return 0, errno
 	}
 	return int(r), nil
+}
+
+// waitIdle waits for the loop's next event in Go's netpoller, where the
+// loop's epoll set is registered as one descriptor (it is readable when it
+// has events). A blocking epoll_wait holds its thread in a system call,
+// which sysmon notices and answers by taking the P away, and each time it
+// does, sysmon polls more often for a while: in the desktop app, which
+// runs the engine in-process, a loop waiting for slow requests kept sysmon
+// waking about 1,000 times a second. Parked in the netpoller, the loop's
+// goroutine is not in a system call at all. Waking it costs a handoff to
+// its locked thread, which is why only an idle loop waits this way.
+func (lp *uwsgiLoop) waitIdle(timeout int) (int, error) {
+	var deadline time.Time
+	if timeout >= 0 {
+		deadline = time.Now().Add(time.Duration(timeout) * time.Millisecond)
+	}
+	if err := lp.idleWait.SetReadDeadline(deadline); err != nil {
+		return unix.EpollWait(lp.epfd, lp.events, timeout)
+	}
+	var n int
+	var werr error
+	err := lp.idleWaitRaw.Read(func(uintptr) bool {
+		n, werr = unix.EpollWait(lp.epfd, lp.events, 0)
+		if werr == unix.EINTR {
+			n, werr = 0, nil
+		}
+		return n > 0 || werr != nil
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	return n, werr
+}
+
+// newIdleWait registers a duplicate of epfd in Go's netpoller for
+// waitIdle; nil when that is not possible (the loop then waits in
+// epoll_wait).
+func newIdleWait(epfd int) (*os.File, syscall.RawConn) {
+	dup, err := unix.FcntlInt(uintptr(epfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return nil, nil
+	}
+	f := os.NewFile(uintptr(dup), "epoll")
+	// A deadline is refused on a file the netpoller did not take.
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return nil, nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, nil
+	}
+	return f, rc
 }
 
 const (
@@ -195,14 +265,13 @@ func (s *Server) startUWSGILoop(l *listener) error {
 	}
 	lp := &uwsgiLoop{s: s, l: l, epfd: epfd, evfd: evfd, conns: map[int]*loopConn{}, cores: map[int]*loopConn{},
 		accepting: true, events: make([]unix.EpollEvent, 128), tcp: l.kind == "TCP"}
+	lp.idleWait, lp.idleWaitRaw = newIdleWait(epfd)
 	if err := lp.ctl(unix.EPOLL_CTL_ADD, l.fd, tagListener, unix.EPOLLIN); err != nil {
-		unix.Close(epfd)
-		unix.Close(evfd)
+		lp.closeDescriptors()
 		return err
 	}
 	if err := lp.ctl(unix.EPOLL_CTL_ADD, evfd, tagWake, unix.EPOLLIN); err != nil {
-		unix.Close(epfd)
-		unix.Close(evfd)
+		lp.closeDescriptors()
 		return err
 	}
 	lp.id = len(s.loops)
@@ -324,11 +393,20 @@ func (lp *uwsgiLoop) run() {
 					lp.s.pool.put(c)
 				}
 			}
-			unix.Close(lp.epfd)
-			unix.Close(lp.evfd)
+			lp.closeDescriptors()
 			return
 		}
 	}
+}
+
+// closeDescriptors closes the loop's own descriptors: the epoll set (and
+// its netpoller duplicate) and the eventfd.
+func (lp *uwsgiLoop) closeDescriptors() {
+	if lp.idleWait != nil {
+		lp.idleWait.Close()
+	}
+	unix.Close(lp.epfd)
+	unix.Close(lp.evfd)
 }
 
 // acceptBatch is how many connections acceptAll takes per listener event.
