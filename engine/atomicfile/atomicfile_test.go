@@ -338,3 +338,23 @@ func TestIsTemp(t *testing.T) {
 		}
 	}
 }
+
+// A file its owner made read-only is not replaced: the rename would work
+// (the folder is writable), but the mode says the file is not to change.
+func TestReadOnlyFileIsNotReplaced(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "uwsgi.ini")
+	if err := os.WriteFile(path, []byte("[uwsgi]\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteFile(path, []byte("[uwsgi]\nprocesses = 4\n"), 0o644)
+	if !errors.Is(err, ErrReadOnly) || !strings.Contains(err.Error(), "chmod u+w "+path) {
+		t.Fatalf("WriteFile over a read-only file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "[uwsgi]\n" {
+		t.Errorf("the read-only file changed: %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
