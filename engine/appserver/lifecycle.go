@@ -154,11 +154,17 @@ func (s *Server) workerExited(w *worker) {
 	}
 
 	uptime := now.Sub(w.born)
-	d := &Death{Time: now, PID: w.pid, ExitCode: w.exitCode(), Signal: w.exitSignal(), Uptime: uptime}
+	d := &Death{Time: now, PID: w.pid, ExitCode: w.exitCode(), Signal: w.exitSignal(), Uptime: uptime, Generation: w.gen}
 	if d.Signal != 0 {
 		d.ExitCode = -1
 	}
 	loaded := w.readyInfo.App >= 0
+	if !loaded && (w.readyInfo.Error != "" || d.ExitCode == NoAppExitCode) {
+		d.AppError = w.readyInfo.Error
+		if d.AppError == "" {
+			d.AppError = "the worker gave no reason"
+		}
+	}
 	d.OnStart = !loaded || uptime < time.Second
 	switch {
 	case w.harakiri.Load():

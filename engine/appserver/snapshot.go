@@ -119,6 +119,11 @@ type Death struct {
 	Signal   int
 	Uptime   time.Duration
 	OnStart  bool // it died before it was ready, or within a second: counts toward the backoff
+	// AppError is why its app did not load, when that is why it died
+	// ("" otherwise).
+	AppError string
+	// Generation is the reload generation of the process that died.
+	Generation int
 }
 
 // AppState is one app of a worker: the default one (id 0) or a mount.

@@ -237,21 +237,15 @@ var errStillLoading = errors.New("the workers are still loading the app")
 // reloadAppFailure is why the app did not load in a worker the reload in
 // progress started, or "": with need-app (forReload) such a worker dies
 // and is retried while the previous one serves on, so the reload would
-// otherwise look merely slow.
+// otherwise look merely slow. Deaths of older generations (a retry of an
+// earlier failed reload) do not count.
 func reloadAppFailure(snap appserver.Snapshot) string {
 	if snap.Reload == nil {
 		return ""
 	}
 	for _, w := range snap.Workers {
-		d := w.LastDeath
-		if d != nil && d.OnStart && !d.Time.Before(snap.Reload.Started) && strings.HasPrefix(d.Reason, appNotLoadedReason) {
-			if reason := strings.TrimPrefix(strings.TrimPrefix(d.Reason, appNotLoadedReason), ": "); reason != "" && !strings.HasPrefix(reason, "(") {
-				return reason
-			}
-			if snap.AppError != "" {
-				return snap.AppError
-			}
-			return "the new workers could not load it"
+		if d := w.LastDeath; d != nil && d.AppError != "" && d.Generation >= snap.Reload.Generation {
+			return d.AppError
 		}
 	}
 	return ""
@@ -266,10 +260,6 @@ func (e reloadAppError) Error() string {
 }
 
 func (e reloadAppError) Is(target error) bool { return target == ErrAppNotLoaded }
-
-// appNotLoadedReason starts a Death.Reason of a worker whose app did not
-// load (engine/appserver).
-const appNotLoadedReason = "the app did not load"
 
 func appNotLoaded(reason string) error {
 	if reason == "" {
@@ -337,6 +327,12 @@ func (r *Runner) checkHealth(run *engineRun) {
 		}
 	}
 	switch {
+	case reloadAppFailure(snap) != "":
+		// A reload whose app does not load: the previous workers serve,
+		// and the replacements are retried until the next reload.
+		if st == Running {
+			r.setEngine(Degraded, reloadAppError{reloadAppFailure(snap)}.Error())
+		}
 	case loaded && st == Degraded:
 		r.setEngine(Running, "")
 	case !loaded && ready > 0 && st == Running:
