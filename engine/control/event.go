@@ -2,6 +2,7 @@ package control
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,18 @@ const DefaultEventQueue = 4096
 type bus struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
+	// wanted is the union of the subscribers' masks, read without the
+	// lock on every request and log line (wants).
+	wanted atomic.Uint64
+}
+
+// rewant recomputes wanted; b.mu is held.
+func (b *bus) rewant() {
+	var m uint64
+	for s := range b.subs {
+		m |= s.mask
+	}
+	b.wanted.Store(m)
 }
 
 type subscriber struct {
@@ -110,11 +123,13 @@ func (b *bus) subscribe(fn func(Event), kinds ...EventKind) (cancel func()) {
 		b.subs = map[*subscriber]struct{}{}
 	}
 	b.subs[s] = struct{}{}
+	b.rewant()
 	b.mu.Unlock()
 	go s.run()
 	return func() {
 		b.mu.Lock()
 		delete(b.subs, s)
+		b.rewant()
 		b.mu.Unlock()
 		s.once.Do(func() { close(s.done) })
 	}
@@ -140,14 +155,7 @@ func (s *subscriber) run() {
 // callers can skip building events nobody reads (a request event per
 // request, a log event per line).
 func (b *bus) wants(k EventKind) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for s := range b.subs {
-		if s.mask&(1<<uint(k)) != 0 {
-			return true
-		}
-	}
-	return false
+	return b.wanted.Load()&(1<<uint(k)) != 0
 }
 
 // publish queues ev for the subscribers that want its kind. The others
