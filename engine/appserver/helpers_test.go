@@ -39,14 +39,21 @@ func (b *syncBuffer) String() string {
 // waitLog polls the log until it contains want.
 func waitLog(t *testing.T, log interface{ String() string }, want string) {
 	t.Helper()
+	waitLogCount(t, log, want, 1)
+}
+
+// waitLogCount waits until the log holds want n times: a request's log
+// line may come just after its client got the response.
+func waitLogCount(t *testing.T, log interface{ String() string }, want string, n int) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(log.String(), want) {
+		if strings.Count(log.String(), want) >= n {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("log never showed %q:\n%s", want, log.String())
+	t.Fatalf("log showed %q %d times, not %d:\n%s", want, strings.Count(log.String(), want), n, log.String())
 }
 
 // writeApp writes files (name -> content) into a new temp dir.

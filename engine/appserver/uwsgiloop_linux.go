@@ -265,7 +265,9 @@ func (s *Server) startUWSGILoop(l *listener) error {
 	}
 	lp := &uwsgiLoop{s: s, l: l, epfd: epfd, evfd: evfd, conns: map[int]*loopConn{}, cores: map[int]*loopConn{},
 		accepting: true, events: make([]unix.EpollEvent, 128), tcp: l.kind == "TCP"}
-	lp.idleWait, lp.idleWaitRaw = newIdleWait(epfd)
+	if lp.idleWait, lp.idleWaitRaw = newIdleWait(epfd); lp.idleWait == nil {
+		s.log.printf("uwsgi socket %s: the idle loop waits in epoll_wait (its epoll set could not join Go's netpoller)", l.addr)
+	}
 	if err := lp.ctl(unix.EPOLL_CTL_ADD, l.fd, tagListener, unix.EPOLLIN); err != nil {
 		lp.closeDescriptors()
 		return err
