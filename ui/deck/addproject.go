@@ -273,11 +273,13 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 			if line == "" {
 				continue
 			}
-			url, folder, _ := strings.Cut(line, " ")
-			if folder = strings.TrimSpace(folder); folder == "" {
-				return np, fmt.Errorf("Static files, line %d: %q has no folder; write the URL prefix, a space, then the folder: /static/ static/", i+1, line)
+			// Spaces or tabs between the two, as in uwsgi.ini's static-map
+			// written out; a folder with a space in it is not supported.
+			f := strings.Fields(line)
+			if len(f) != 2 {
+				return np, fmt.Errorf("Static files, line %d: %q is not a URL prefix and a folder; write the prefix, a space, then the folder: /static/ static/", i+1, line)
 			}
-			np.Static = append(np.Static, configgen.StaticMap{URL: url, Dir: folder})
+			np.Static = append(np.Static, configgen.StaticMap{URL: f[0], Dir: f[1]})
 		}
 		var err error
 		if np.ProxyPort, err = portField("Proxy port", pport.Text); err != nil {

@@ -335,13 +335,16 @@ func TestFlowAddDialogKeepsCorrectionsAfterAMistake(t *testing.T) {
 		t.Fatalf("a project was added with a bad port")
 	}
 	setEntry(h.entryAfter("Proxy port"), pp)
+	// A static-files line may separate its two parts with a tab.
+	must(t, os.Mkdir(filepath.Join(dir, "assets"), 0o755))
+	setEntry(h.entryAfter("Static files"), "/assets/\tassets/")
 	h.tap("Add project")
 	p := h.b.Project(h.d.Selected())
 	if p == nil || p.Info().Name != "Shop front" || p.Info().Dir != dir {
 		t.Fatalf("selected after adding: %+v", p)
 	}
-	if ngx := readFile(t, p.Info().NginxPath); !strings.Contains(ngx, ":"+pp) {
-		t.Errorf("nginx.conf does not listen on %s:\n%s", pp, ngx)
+	if ngx := readFile(t, p.Info().NginxPath); !strings.Contains(ngx, ":"+pp) || !strings.Contains(ngx, "/assets/") {
+		t.Errorf("nginx.conf does not listen on %s or serve /assets/:\n%s", pp, ngx)
 	}
 	// Adding the same folder again: the error says so, and the dialog
 	// stays.
