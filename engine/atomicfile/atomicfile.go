@@ -63,6 +63,15 @@ func Write(path string, perm fs.FileMode, fill func(w io.Writer) error) error {
 // needs the folder to be writable, so the mode is checked first.
 var ErrReadOnly = errors.New("the file is read-only")
 
+// readOnly reports a file its owner may not write. The rename of a save
+// would replace it regardless (only the folder must be writable), but a
+// file made read-only is one its owner does not want changed.
+func readOnly(fi fs.FileInfo) bool { return !fi.IsDir() && fi.Mode().Perm()&0o200 == 0 }
+
+func readOnlyError(path string, fi fs.FileInfo) error {
+	return fmt.Errorf("save %s: %w (mode %04o): make it writable (chmod u+w %s) and save again", path, ErrReadOnly, fi.Mode().Perm(), path)
+}
+
 // WriteFile atomically replaces path with data, keeping the previous
 // version as a backup. perm is used only when path does not exist yet;
 // an existing file keeps its mode.
@@ -91,11 +100,8 @@ func (s *Saver) Write(path string, perm fs.FileMode, fill func(w io.Writer) erro
 	switch {
 	case statErr == nil && old.IsDir():
 		return fmt.Errorf("save %s: it is a directory, not a file", path)
-	case statErr == nil && old.Mode().Perm()&0o200 == 0:
-		// The rename would replace it regardless (only the folder must be
-		// writable), but a file its owner made read-only is one they do
-		// not want changed.
-		return fmt.Errorf("save %s: %w (mode %04o): make it writable (chmod u+w %s) and save again", path, ErrReadOnly, old.Mode().Perm(), path)
+	case statErr == nil && readOnly(old):
+		return readOnlyError(path, old)
 	case statErr == nil:
 		mode = old.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	case !errors.Is(statErr, fs.ErrNotExist):
