@@ -40,7 +40,8 @@ type psutilSource struct {
 var _ ProcSource = (*psutilSource)(nil)
 
 // NewProcSource returns the ProcSource that reads the real process table:
-// on Linux one read of /proc/PID/stat per process (procstat_linux.go),
+// on Linux a read each of /proc/PID/stat and statm per process
+// (procstat_linux.go),
 // elsewhere gopsutil.
 func NewProcSource() ProcSource {
 	if s := newPlatformSource(); s != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -107,14 +108,14 @@ func readAll(f *os.File, buf *[]byte) (int, error) {
 		}
 		m, err := f.Read((*buf)[n:])
 		n += m
-		if err != nil || m == 0 {
-			if n > 0 {
-				return n, nil
+		switch {
+		case err != nil && err != io.EOF:
+			return 0, err // a failed read, even after some data
+		case err != nil || m == 0:
+			if n == 0 {
+				return 0, errors.New("empty file")
 			}
-			if err == nil {
-				err = errors.New("empty file")
-			}
-			return 0, err
+			return n, nil
 		}
 	}
 }

@@ -230,7 +230,9 @@ func (st *state) classify() error {
 	c := st.cfg
 	strict := c.Bool("strict")
 	for _, o := range c.Options {
-		if r, ok := realByName[o.name]; ok && r.arg == ArgNone && o.File != "" && meantFalse(o.Value) {
+		// (Files only: a flag's value given on the command line or in a
+		// UWSGI_* variable has no line to move a comment to.)
+		if r, ok := realByName[o.name]; ok && r.arg == ArgNone && o.File != "" && o.Line > 0 && meantFalse(o.Value) {
 			c.Warnings = append(c.Warnings, Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf(
 				"%s = %s reads as true: uWSGI has no inline comments, so the whole text is the value; put the comment on its own line", o.Raw, o.Value)})
 		}

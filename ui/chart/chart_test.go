@@ -245,7 +245,7 @@ func TestLegendTap(t *testing.T) {
 	if countColor(r, plotPx, colorOf("worker 1")) == 0 {
 		t.Fatal("worker 1 not drawn before hiding")
 	}
-	test.TapSecondary(r.entries[0])
+	test.TapSecondaryAt(c, legendCenter(t, c, "worker 1"))
 	if !c.SeriesHidden("worker 1") {
 		t.Fatal("secondary tap did not hide worker 1")
 	}

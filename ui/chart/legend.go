@@ -6,39 +6,29 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// Interface guards.
-var (
-	_ fyne.Widget            = (*legendEntry)(nil)
-	_ fyne.Tappable          = (*legendEntry)(nil)
-	_ fyne.SecondaryTappable = (*legendEntry)(nil)
-)
+var _ fyne.Widget = (*legendEntry)(nil)
 
 // legendEntry is one series in the legend: a colour swatch and the name.
 // The chart's renderer styles and places it, and draws it into its overlay
 // (it is not in the object tree); the chart finds the entry under a tap
-// and the entry turns it into a chart action.
+// (Chart.Tapped, Chart.TappedSecondary).
 type legendEntry struct {
 	widget.BaseWidget
-	chart *Chart
-	name  string
+	name string
 
 	swatch canvas.Rectangle
 	label  canvas.Text
 	gap    float32 // between swatch and label
 }
 
-func newLegendEntry(c *Chart, name string) *legendEntry {
-	e := &legendEntry{chart: c, name: name}
+func newLegendEntry(name string) *legendEntry {
+	e := &legendEntry{name: name}
 	e.label.Text = name
 	e.ExtendBaseWidget(e)
 	return e
 }
 
-// Tapped toggles the highlight of this series.
-func (e *legendEntry) Tapped(*fyne.PointEvent) { e.chart.legendTapped(e.name, false) }
-
-// TappedSecondary hides or shows this series.
-func (e *legendEntry) TappedSecondary(*fyne.PointEvent) { e.chart.legendTapped(e.name, true) }
+var _ fyne.Widget = (*legendEntry)(nil)
 
 func (e *legendEntry) CreateRenderer() fyne.WidgetRenderer {
 	e.ExtendBaseWidget(e)

@@ -209,7 +209,7 @@ func (r *chartRenderer) rebuild() {
 	r.rows = make([]*tipRow, n)
 	r.colors = make([]color.NRGBA, n)
 	for i, s := range r.c.series {
-		r.entries[i] = newLegendEntry(r.c, s.name)
+		r.entries[i] = newLegendEntry(s.name)
 		r.markers[i] = &canvas.Circle{}
 		r.markers[i].Hidden = true
 		row := &tipRow{}
