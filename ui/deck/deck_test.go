@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -155,56 +154,6 @@ func TestFormFieldEditChangesTheFile(t *testing.T) {
 	h.tap("Save")
 	if got, want := readFile(t, ngx), strings.Replace(nb, "server_name localhost;", "server_name demo.test;", 1); got != want {
 		t.Fatalf("nginx.conf after saving:\n%s", got)
-	}
-}
-
-// A bad edit in the source shows the error on its line, and Save refuses.
-func TestBadEditShowsErrorOnItsLineAndDoesNotSave(t *testing.T) {
-	h := newHarness(t)
-	path := h.proj.Info().IniPath
-	before := readFile(t, path)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewSource)
-	ed := h.editor()
-	ed.Debounce = time.Hour // the test checks at once, below
-	line := 0
-	for i, l := range strings.Split(ed.Text(), "\n") {
-		if strings.HasPrefix(l, "processes") {
-			line = i + 1
-		}
-	}
-	if line == 0 {
-		t.Fatal("no processes line in the demo's uwsgi.ini")
-	}
-	e := ed.Entry()
-	h.win.Canvas().Focus(e)
-	e.CursorRow, e.CursorColumn = line-1, len("processes = 2")
-	test.Type(e, "x")
-	if !strings.Contains(ed.Text(), "processes = 2x") {
-		t.Fatalf("typing did not reach the text:\n%s", ed.Text())
-	}
-	ps := ed.Check()
-	onLine := false
-	for _, p := range ps {
-		if p.Line == line && p.Severity == 0 {
-			onLine = true
-		}
-	}
-	if !onLine {
-		t.Fatalf("no error on line %d: %+v", line, ps)
-	}
-	h.tap("Save")
-	if !strings.Contains(h.texts(), "was not saved") {
-		t.Error("no message saying the file was not saved")
-	}
-	if readFile(t, path) != before {
-		t.Fatal("a file with an error was saved")
-	}
-	// Revert brings back the file on disk.
-	h.tap("Revert")
-	h.tap("Yes")
-	if ed.Text() != before {
-		t.Error("Revert did not restore the file's text")
 	}
 }
 

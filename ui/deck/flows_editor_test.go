@@ -68,8 +68,7 @@ func TestFlowFormEditChangesOnlyItsLine(t *testing.T) {
 	p, _ := h.handProject()
 	path := p.Info().IniPath
 	before := readFile(t, path)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	e := h.entryAfter("Worker processes")
 	if e.Text != "2" {
 		t.Fatalf("the form shows processes %q, want 2", e.Text)
@@ -111,8 +110,7 @@ func TestFlowSourceErrorOnItsLineSaveRefusesRevert(t *testing.T) {
 	p, _ := h.handProject()
 	path := p.Info().IniPath
 	before := readFile(t, path)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewSource)
+	h.showIni(deck.ViewSource)
 	ed := h.editor()
 	ed.Debounce = 20 * time.Millisecond
 	line := lineOf(ed.Text(), "processes")
@@ -120,6 +118,9 @@ func TestFlowSourceErrorOnItsLineSaveRefusesRevert(t *testing.T) {
 	h.win.Canvas().Focus(e)
 	e.CursorRow, e.CursorColumn = line-1, len("processes   =   2")
 	test.Type(e, "x")
+	if !strings.Contains(ed.Text(), "processes   =   2x") {
+		t.Fatalf("typing did not reach the text:\n%s", ed.Text())
+	}
 	h.waitFor("the error on the processes line", func() bool {
 		for _, p := range ed.Problems() {
 			if p.Line == line && p.Severity == 0 {
@@ -151,8 +152,7 @@ func TestFlowSourceErrorOnItsLineSaveRefusesRevert(t *testing.T) {
 func TestFlowDiffBeforeSave(t *testing.T) {
 	h := newFlowHarness(t)
 	h.handProject()
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	setEntry(h.entryAfter("Harakiri (s)"), "30")
 	h.tap("Changes")
 	txt := h.texts()
@@ -184,14 +184,10 @@ func TestFlowDiffBeforeSave(t *testing.T) {
 func TestFlowApplyReloadsRunningEngine(t *testing.T) {
 	h := newFlowHarness(t)
 	p, _ := h.handProject()
-	h.tap("Start")
-	if s := h.d.Snapshot(); s.State != deck.Running {
-		t.Fatalf("after Start: %v (engine %s, proxy %s)", s.State, s.Engine.Message, s.Proxy.Message)
-	}
+	h.start()
 	h.waitLoaded(2)
 	old := h.workerPIDs()
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	setEntry(h.entryAfter("Worker processes"), "3")
 	h.tap("Apply")
 	if !h.dialogShown("Save and apply uwsgi.ini?") {
@@ -223,8 +219,7 @@ func TestFlowSwitchProjectKeepsUnsavedEdit(t *testing.T) {
 	p, _ := h.handProject()
 	path := p.Info().IniPath
 	before := readFile(t, path)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	setEntry(h.entryAfter("Worker processes"), "7")
 	h.selectProject("demo")
 	if e := h.entryAfter("Worker processes"); e.Text != "2" {
@@ -259,8 +254,7 @@ func TestFlowReadOnlyConfigIsNotOverwritten(t *testing.T) {
 	path := p.Info().IniPath
 	before := readFile(t, path)
 	must(t, os.Chmod(path, 0o444))
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	setEntry(h.entryAfter("Worker processes"), "4")
 	h.tap("Save")
 	if h.dialogShown("Save uwsgi.ini?") {
@@ -291,8 +285,7 @@ func TestFlowChangedOnDisk(t *testing.T) {
 	path := p.Info().IniPath
 	h.selectProject("demo") // back and forth: the tab must still follow the file
 	h.selectProject(p.Info().ID)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewSource)
+	h.showIni(deck.ViewSource)
 	ed := h.editor()
 	theirs := strings.Replace(readFile(t, path), "master = true", "master = true\nthreads = 2", 1)
 	must(t, os.WriteFile(path, []byte(theirs), 0o644))
@@ -332,11 +325,7 @@ func TestFlowChangedOnDisk(t *testing.T) {
 func TestFlowApplyNginxMovesTheProxy(t *testing.T) {
 	h := newFlowHarness(t)
 	h.handProject()
-	h.tap("Start")
-	s := h.d.Snapshot()
-	if s.State != deck.Running {
-		t.Fatalf("after Start: %v (engine %s, proxy %s)", s.State, s.Engine.Message, s.Proxy.Message)
-	}
+	s := h.start()
 	h.waitLoaded(2)
 	workers := h.workerPIDs()
 	port := strconv.Itoa(freePort(t))
@@ -367,8 +356,7 @@ func TestFlowFormFieldErrorShownAndSaveRefuses(t *testing.T) {
 	p, _ := h.handProject()
 	path := p.Info().IniPath
 	before := readFile(t, path)
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewSource)
+	h.showIni(deck.ViewSource)
 	ed := h.editor()
 	ed.Debounce = 20 * time.Millisecond
 	h.tap(deck.ViewForm)
@@ -400,8 +388,7 @@ func TestFlowQuitAsksAboutUnsavedEdits(t *testing.T) {
 	if quits != 1 {
 		t.Fatalf("without edits, quit ran %d times", quits)
 	}
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewForm)
+	h.showIni(deck.ViewForm)
 	setEntry(h.entryAfter("Worker processes"), "3")
 	h.selectProject("demo") // the edit is on another project than the one shown
 	h.d.ConfirmQuit(quit)

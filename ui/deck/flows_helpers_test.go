@@ -204,3 +204,21 @@ func (h *harness) gridText() string {
 	}
 	return b.String()
 }
+
+// start taps Start on the selected project and returns its snapshot,
+// failing the test unless both tiers run.
+func (h *harness) start() deck.Snapshot {
+	h.t.Helper()
+	h.tap("Start")
+	s := h.d.Snapshot()
+	if s.State != deck.Running {
+		h.t.Fatalf("after Start: %v (engine %s, proxy %s)", s.State, s.Engine.Message, s.Proxy.Message)
+	}
+	return s
+}
+
+// showIni shows the uwsgi.ini tab in view (deck.ViewForm or ViewSource).
+func (h *harness) showIni(view string) {
+	h.d.SelectTab(deck.TabIni)
+	h.tap(view)
+}

@@ -41,11 +41,7 @@ func TestFlowAddFlaskProjectRunsIt(t *testing.T) {
 	if !strings.Contains(ini, "module = app:app") {
 		t.Errorf("uwsgi.ini:\n%s", ini)
 	}
-	h.tap("Start")
-	s := h.d.Snapshot()
-	if s.State != deck.Running {
-		t.Fatalf("after Start: %v (engine %s, proxy %s)", s.State, s.Engine.Message, s.Proxy.Message)
-	}
+	s := h.start()
 	code, body, err := get(t, s.URL)
 	if err != nil || code != 200 || body != "hello from flask" {
 		t.Fatalf("GET %s: %d %q %v", s.URL, code, body, err)
@@ -88,11 +84,7 @@ func TestFlowAddDjangoProjectRunsIt(t *testing.T) {
 	if !strings.Contains(ini, "module = mysite.wsgi:application") {
 		t.Errorf("uwsgi.ini:\n%s", ini)
 	}
-	h.tap("Start")
-	s := h.d.Snapshot()
-	if s.State != deck.Running {
-		t.Fatalf("after Start: %v (engine %s, proxy %s)", s.State, s.Engine.Message, s.Proxy.Message)
-	}
+	s := h.start()
 	code, body, err := get(t, s.URL)
 	if err != nil || code != 200 || !strings.Contains(body, "Django") {
 		t.Fatalf("GET %s: %d %v\n%.300s", s.URL, code, err, body)
@@ -105,11 +97,7 @@ func TestFlowRemoveRunningProjectStopsIt(t *testing.T) {
 	h := newFlowHarness(t)
 	dir := flaskDir(t)
 	p := h.addProject(dir, nil)
-	h.tap("Start")
-	s := h.d.Snapshot()
-	if s.State != deck.Running {
-		t.Fatalf("after Start: %v", s.State)
-	}
+	s := h.start()
 	h.waitLoaded(len(s.Workers))
 	pids := h.workerPIDs()
 	if s.Engine.PID != os.Getpid() { // the master may run in this process
@@ -252,8 +240,7 @@ func TestFlowKeyboardShortcuts(t *testing.T) {
 			seen[it.Shortcut.ShortcutName()] = it.Label
 		}
 	}
-	h.d.SelectTab(deck.TabIni)
-	h.tap(deck.ViewSource)
+	h.showIni(deck.ViewSource)
 	ed := h.editor()
 	h.win.Canvas().Focus(ed.Entry())
 	h.shortcut(menu, deck.ShortcutStart)
