@@ -58,18 +58,28 @@ func Write(path string, perm fs.FileMode, fill func(w io.Writer) error) error {
 	return s.Write(path, perm, fill)
 }
 
-// ErrReadOnly is the error (wrapped) for a save over a file whose owner
-// cannot write it: an atomic save replaces the file by a rename, which only
-// needs the folder to be writable, so the mode is checked first.
+// ErrReadOnly is the error (wrapped) for a save over a file its owner
+// made read-only, or that this process may not write: an atomic save
+// replaces the file by a rename, which only needs the folder to be
+// writable, so the file itself is checked first.
 var ErrReadOnly = errors.New("the file is read-only")
 
-// readOnly reports a file its owner may not write. The rename of a save
-// would replace it regardless (only the folder must be writable), but a
-// file made read-only is one its owner does not want changed.
-func readOnly(fi fs.FileInfo) bool { return !fi.IsDir() && fi.Mode().Perm()&0o200 == 0 }
-
-func readOnlyError(path string, fi fs.FileInfo) error {
-	return fmt.Errorf("save %s: %w (mode %04o): make it writable (chmod u+w %s) and save again", path, ErrReadOnly, fi.Mode().Perm(), path)
+// readOnlyError refuses a save over target (path as the caller named it)
+// when the file is read-only: its owner took away the owner's write bit
+// (a file made read-only is one its owner does not want changed, even
+// root), or the kernel would not let this process open it for writing
+// (someone else's file in a folder we may write).
+func readOnlyError(path, target string, fi fs.FileInfo) error {
+	if fi.IsDir() {
+		return nil
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("save %s: %w (mode %04o): make it writable (chmod u+w %s) and save again", path, ErrReadOnly, fi.Mode().Perm(), path)
+	}
+	if err := canWrite(target); err != nil {
+		return fmt.Errorf("save %s: %w for this user (%v; owner %s, mode %04o): ask its owner to let you write it, or save a copy elsewhere", path, ErrReadOnly, err, ownerName(fi), fi.Mode().Perm())
+	}
+	return nil
 }
 
 // WriteFile atomically replaces path with data, keeping the previous
@@ -100,9 +110,10 @@ func (s *Saver) Write(path string, perm fs.FileMode, fill func(w io.Writer) erro
 	switch {
 	case statErr == nil && old.IsDir():
 		return fmt.Errorf("save %s: it is a directory, not a file", path)
-	case statErr == nil && readOnly(old):
-		return readOnlyError(path, old)
 	case statErr == nil:
+		if err := readOnlyError(path, target, old); err != nil {
+			return err
+		}
 		mode = old.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
 	case !errors.Is(statErr, fs.ErrNotExist):
 		return fmt.Errorf("save %s: %w", path, statErr)
