@@ -24,7 +24,8 @@ REQ_FRAME = struct.Struct("<BIIQ")  # a REQUEST frame's header and lengths
 READ = struct.Struct("<BII")  # a whole READ frame
 END = struct.Struct("<BIBIB")  # a whole END frame
 
-T_REQUEST, T_DATA = 0x51, 0x44  # 'Q', 'D'
+T_REQUEST, T_DATA, T_GONE = 0x51, 0x44, 0x58  # 'Q', 'D', 'X'
+GONE_FRAME = HDR.pack(T_GONE, 0)
 T_READY, T_READ, T_HEADERS, T_BODY, T_END = 0x59, 0x52, 0x48, 0x42, 0x45
 T_AUTORELOAD, T_RECYCLE = 0x41, 0x43  # 'A', 'C' (control channel)
 
@@ -57,6 +58,15 @@ class ChannelError(Exception):
     core stops. Never caught by the request's error handling."""
 
 
+class ClientGone(OSError):
+    """The master said the client went away (a GONE frame): raised by
+    write() and by sending the next chunk of the response, as uWSGI raises
+    OSError("write error") when its write to the client fails."""
+
+    def __init__(self):
+        super().__init__("write error")
+
+
 class Input:
     """wsgi.input: streams the request body from the master on demand and
     never reads past the body length the master announced."""
@@ -66,29 +76,36 @@ class Input:
     def __init__(self, core, first, left):
         self._core = core
         self._buf = bytearray(first)
-        self._left = left  # bytes the master still holds for us
+        self._left = left  # bytes the master still holds for us; -1: the client broke off
 
-    def _fill(self, want):
+    def _fill(self, want, op, size):
         if self._left <= 0:
-            return False
-        n = min(max(want, READ_CHUNK), self._left, 0xFFFFFFFF)
-        data = self._core.read_body(n)
-        if not data:
-            self._left = 0
-            return False
-        self._left -= len(data)
-        self._buf += data
-        return True
+            if self._left == 0:
+                return False
+        else:
+            n = min(max(want, READ_CHUNK), self._left, 0xFFFFFFFF)
+            data = self._core.read_body(n)
+            if data:
+                self._left -= len(data)
+                self._buf += data
+                return True
+            # The client sent less than CONTENT_LENGTH and went away.
+            self._left = -1
+            self._buf.clear()
+        # An error, as on uWSGI (every later read too, and what was read
+        # but not returned is gone), so the app does not take a cut-off
+        # body for the whole one. uWSGI's message (size 0 for "all").
+        raise OSError("error during %s(%d) on wsgi.input" % (op, size if size is not None and size > 0 else 0))
 
     def read(self, size=-1):
         buf = self._buf
         if size is None or size < 0:
-            while self._fill(READ_CHUNK):
+            while self._fill(READ_CHUNK, "read", size):
                 pass
             data = bytes(buf)
             buf.clear()
             return data
-        while len(buf) < size and self._fill(size - len(buf)):
+        while len(buf) < size and self._fill(size - len(buf), "read", size):
             pass
         data = bytes(buf[:size])
         del buf[:size]
@@ -106,7 +123,7 @@ class Input:
                 n = size
                 break
             start = len(buf)
-            if not self._fill(READ_CHUNK):
+            if not self._fill(READ_CHUNK, "readline", size):
                 n = len(buf)
                 break
         if size is not None and 0 <= size < n:
@@ -182,8 +199,12 @@ class Response:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None
-        elif self.status is not None:
-            raise RuntimeError("start_response() called again without exc_info")
+        elif self.sent:
+            # uWSGI's error (PEP 3333: the headers went, so it is too late).
+            raise OSError("headers already sent")
+        # A second call without exc_info before anything was sent replaces
+        # the first, as on uWSGI (PEP 3333 calls it an error; apps and
+        # middleware that do it work on uWSGI, so they work here).
         if type(status) is not str:
             raise TypeError("status must be a str, not %s" % type(status).__name__)
         if type(headers) is not list:
@@ -211,6 +232,11 @@ class Response:
             self.sent = True
             self.core.send_checked(HDR.pack(T_HEADERS, len(h)) + h + HDR.pack(T_BODY, len(data)) + data)
         else:
+            # A chunk after the first: the client may have gone meanwhile
+            # (one non-blocking recv; a generator feeding a client that
+            # left would otherwise run to its end).
+            if self.core.gone():
+                raise ClientGone()
             self.core.send_checked(HDR.pack(T_BODY, len(data)) + data)
 
     def write(self, data):
@@ -232,6 +258,7 @@ class Core:
         self.recv = self.sock.recv
         self.send = self.sock.sendall
         self.pending = b""  # bytes received past the last frame
+        self.client_gone = False  # GONE came for the request in progress
         self.worker = worker
         # The core waits for the next request in poll(), not in recv():
         # the master reading a response frees this socket's send buffer,
@@ -273,10 +300,36 @@ class Core:
         self.pending = d[end:]
         return t, d[5:end]
 
+    def gone(self):
+        """True once the master sent GONE for the request in progress
+        (nothing else comes unasked during a response)."""
+        if self.client_gone:
+            return True
+        try:
+            d = self.sock.recv(64, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as e:
+            raise ChannelError(e) from e
+        if not d:
+            raise ChannelError("channel closed during a response")
+        self.pending += d
+        if len(self.pending) < 5:
+            return False
+        if self.pending[:5] != GONE_FRAME:
+            raise ChannelError("expected a GONE frame, got %r" % self.pending[:1])
+        self.pending = self.pending[5:]
+        self.client_gone = True
+        return True
+
     def read_body(self, n):
         self.send_checked(READ.pack(T_READ, 4, n))
         try:
             t, p = self.read_frame()
+            if t == T_GONE:
+                # The client went during the response; the DATA follows.
+                self.client_gone = True
+                t, p = self.read_frame()
         except OSError as e:
             raise ChannelError(e) from e
         if t is None:
@@ -329,6 +382,9 @@ class Core:
                 t, p = read_frame()
                 if t is None:
                     return
+                if t == T_GONE:
+                    # Late for the previous request, which ended first.
+                    continue
                 if t != T_REQUEST:
                     raise ChannelError("expected a REQUEST frame, got %r" % t)
                 envlen, bodylen = unpack_req(p)
@@ -348,6 +404,7 @@ class Core:
             call = app
             if multi:
                 app_id, call = w.select(env)
+            self.client_gone = False
             r = Response(self)
             result = None
             out = None
@@ -405,7 +462,11 @@ class Core:
             # Under limit-as a MemoryError leaves the process in doubt:
             # ask for a fresh one (the master replaces it gracefully).
             self.worker.control(T_RECYCLE, "MemoryError under limit-as (%d MB)" % (self.worker.cfg["limit_as"] >> 20))
-        print_app_exception()
+        if isinstance(sys.exc_info()[1], ClientGone):
+            # uWSGI logs its write error in one line, without a traceback.
+            log("OSError: write error (the client went away during the response)")
+        else:
+            print_app_exception()
         close = getattr(result, "close", None)
         if close is not None:
             try:

@@ -246,6 +246,9 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 			x.sent = true
 			if err := resp.start(&head, size); err != nil {
 				x.clientErr = err
+				if err := c.tellGone(); err != nil {
+					return c.lost(x, resp, err)
+				}
 			}
 		case workerproto.TypeBody:
 			x.bodyBytes += int64(h.Len)
@@ -268,6 +271,11 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 					x.clientErr = err
 				}
 			}
+			if x.clientErr != nil {
+				if err := c.tellGone(); err != nil {
+					return c.lost(x, resp, err)
+				}
+			}
 		case workerproto.TypeEnd:
 			p, err := c.r.Payload(h)
 			if err != nil {
@@ -285,6 +293,16 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 			return c.lost(x, resp, fmt.Errorf("unexpected %v", h))
 		}
 	}
+}
+
+// tellGone sends GONE: the client went away mid-response, and the worker
+// stops producing it (the app's write() raises, its iterable is closed), as
+// uWSGI's worker does when its write to the client fails. Once per
+// request: the caller has just set x.clientErr, and BODY frames that come
+// after are discarded without calling here.
+func (c *core) tellGone() error {
+	_, err := io.WriteString(c.conn, workerproto.GoneFrame)
+	return err
 }
 
 // settleExchange fixes the status the client will get for outcomes the

@@ -302,4 +302,54 @@
 //     2.0.21 reads "32k" as 32 bytes); see package uwsgiini.
 //   - The log's "{N vars}" counts the environ this engine builds, which for
 //     http-socket includes REMOTE_PORT.
+//
+// # The request path compared with uWSGI 2.0.21
+//
+// requestpath_test.go runs one app on uWSGI's http-socket and on this
+// engine and compares the bytes; behind nginx (uwsgi_pass and fastcgi_pass)
+// the same requests answer alike too, but for the items below. Where uWSGI
+// and this engine agree: wsgi.input's read(), read(n), read(-1), readline(),
+// readlines(), iteration, bodies over 64 KiB; a client that sends less than
+// its Content-Length makes every read that needs the missing bytes raise
+// OSError("error during read(N) on wsgi.input"); write() mixed with an
+// iterable; start_response called again before anything was sent replaces
+// the first call (PEP 3333 calls that an error, but apps that do it work on
+// uWSGI), and after the body started raises OSError("headers already
+// sent"); a client that goes away during a response makes the next write()
+// raise OSError("write error") and stops the iterable, whose close() is
+// called; "#..." ends PATH_INFO (QUERY_STRING keeps it). Where this engine
+// does better, on purpose:
+//
+//   - read(0) returns b"" (uWSGI returns the whole body), read(None) reads
+//     it all (uWSGI raises TypeError), and readline(size) returns at most
+//     size bytes, as io and PEP 3333 say (uWSGI returns the whole line).
+//     readlines(hint) stops after hint bytes (uWSGI ignores the hint; PEP
+//     3333 allows both).
+//   - A chunked request body on http-socket reaches the app (uWSGI 2.0.21
+//     passes no body and HTTP_TRANSFER_ENCODING; its http-chunked-input is
+//     for the http router and uwsgi.chunked_read()). http-chunked-input is
+//     accepted with a note.
+//   - An exception in the iterable before its first non-empty chunk gets a
+//     500 (uWSGI sends the app's status and headers with no body);
+//     start_response with exc_info before anything was sent sends the new
+//     status, headers and the body returned (uWSGI 2.0.21 raises a
+//     SystemError inside start_response and sends no body).
+//   - Response headers are checked before anything is sent: a value that
+//     is not Latin-1, holds a newline (uWSGI passes "\r\nX-Injected: yes"
+//     through: response splitting) or is not a str, a malformed status, an
+//     app that returns a str, or one that never called start_response get
+//     a 500 with the reason in the log (uWSGI sends a cut or headerless
+//     response, or closes; nginx then says 502). Any number of headers is
+//     sent (uWSGI drops the response past its buffer).
+//   - HEAD, 1xx, 204 and 304 responses carry no body on http-socket (uWSGI
+//     sends the app's body, which a keep-alive client would read as the
+//     next response); a body longer than the app's Content-Length is cut
+//     there.
+//   - A request line in absolute form (GET http://host/path) gets PATH_INFO
+//     from the path (uWSGI puts the whole URI in it); folded header lines
+//     and HTTP/0.9 get 400, bare-LF line ends are accepted, trailing
+//     spaces of a header value are dropped (RFC 9110).
+//   - Behind nginx, an app that does not read a large body still gets its
+//     response to nginx (uWSGI closes with the body unread, the reset loses
+//     the response, and nginx says 502 or sends it cut).
 package appserver

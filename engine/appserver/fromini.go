@@ -17,7 +17,7 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	var err error
 	fail := func(key, format string, args ...any) error {
 		o, _ := ini.Lookup(key)
-		return fmt.Errorf("%s: %s: %s", optionWhere(o), o.Raw, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %s: %s", o.Where(), o.Raw, fmt.Sprintf(format, args...))
 	}
 
 	for _, o := range ini.Options {
@@ -34,7 +34,7 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 		}
 		where := ""
 		if o.File != "" {
-			where = optionWhere(o)
+			where = o.Where()
 		}
 		for _, addr := range strings.Split(o.Value, ",") {
 			addr = strings.TrimSpace(addr)
@@ -221,21 +221,7 @@ func chmodSocket(o uwsgiini.Option) (string, error) {
 }
 
 func optionError(o uwsgiini.Option, msg string) error {
-	return fmt.Errorf("%s: %s = %s: %s", optionWhere(o), o.Raw, o.Value, msg)
-}
-
-// optionWhere says where an option was set: FILE:LINE, command line
-// argument N, or the environment variable ($UWSGI_NAME).
-func optionWhere(o uwsgiini.Option) string {
-	switch {
-	case o.File != "" && o.Line == 0:
-		return "environment variable " + o.File
-	case o.File != "":
-		return fmt.Sprintf("%s:%d", o.File, o.Line)
-	case o.Line > 0:
-		return fmt.Sprintf("command line argument %d", o.Line)
-	}
-	return "command line"
+	return fmt.Errorf("%s: %s = %s: %s", o.Where(), o.Raw, o.Value, msg)
 }
 
 // pendingOptions are uWSGI options uwsgiini knows that this engine does not

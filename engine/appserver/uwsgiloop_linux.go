@@ -1046,6 +1046,11 @@ func (lp *uwsgiLoop) clientFailed(lc *loopConn, err error) {
 	lc.dead = true
 	if lc.x.clientErr == nil {
 		lc.x.clientErr = err
+		if lc.state == lcExchange && lc.c != nil && !lc.c.broken {
+			// The worker stops the response (see core.tellGone); a
+			// failed send shows as the channel's failure on its next read.
+			lc.c.sendNow([]byte(workerproto.GoneFrame))
+		}
 	}
 	lc.out, lc.outOff, lc.writeBy = lc.out[:0], 0, 0
 	if lc.paused {

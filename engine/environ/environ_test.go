@@ -313,3 +313,26 @@ func pairs(kv ...string) uwsgiproto.Vars {
 	}
 	return v
 }
+
+// TestHTTPFragmentNotInPath: "#..." ends the path (uWSGI's http-socket and
+// nginx drop it from PATH_INFO) but stays in QUERY_STRING and REQUEST_URI,
+// as on uWSGI.
+func TestHTTPFragmentNotInPath(t *testing.T) {
+	for target, want := range map[string][2]string{
+		"/env#frag":        {"/env", ""},
+		"/a%20b#f?x":       {"/a b", "x"},
+		"/env?a=1#frag":    {"/env", "a=1#frag"},
+		"/x/..#/y/../../z": {"/", ""},
+	} {
+		r, _, err := readHTTP(t, "GET "+target+" HTTP/1.0\r\n\r\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e Env
+		r.Environ(&e, conn, -1)
+		m := envMap(&e)
+		if m["PATH_INFO"] != want[0] || m["QUERY_STRING"] != want[1] || m["REQUEST_URI"] != target {
+			t.Errorf("%s: PATH_INFO %q, QUERY_STRING %q, REQUEST_URI %q; want %q, %q", target, m["PATH_INFO"], m["QUERY_STRING"], m["REQUEST_URI"], want[0], want[1])
+		}
+	}
+}

@@ -241,6 +241,11 @@ func (r *HTTPRequest) Environ(e *Env, c *ConnInfo, bodyLength int64) Info {
 	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path, query = path[:i], path[i+1:]
 	}
+	// A fragment (clients should not send one) is not part of the path,
+	// as on uWSGI and nginx; in the query string both keep it.
+	if i := bytes.IndexByte(path, '#'); i >= 0 {
+		path = path[:i]
+	}
 	// Absolute form (a request to a proxy): keep only the path.
 	if bytes.HasPrefix(path, []byte("http://")) || bytes.HasPrefix(path, []byte("https://")) {
 		rest := path[bytes.IndexByte(path, ':')+3:]

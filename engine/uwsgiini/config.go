@@ -25,15 +25,23 @@ type Option struct {
 // options read differently from any value.
 func (o Option) Bare() bool { return o.bare }
 
-// where renders the position for messages.
-func where(file string, line int) string {
-	if file == "" {
-		return fmt.Sprintf("argument %d", line)
+// Where says where an option was set, for messages: "FILE:LINE",
+// "command line argument N", or "environment variable $UWSGI_NAME".
+func (o Option) Where() string { return Where(o.File, o.Line) }
+
+// Where renders a File and Line as Option, Warning and Error hold them:
+// "FILE:LINE", "command line argument N" (no file), "environment variable
+// $UWSGI_NAME" (a file and line 0), or "command line" (neither).
+func Where(file string, line int) string {
+	switch {
+	case file != "" && line == 0:
+		return "environment variable " + file
+	case file != "":
+		return fmt.Sprintf("%s:%d", file, line)
+	case line > 0:
+		return fmt.Sprintf("command line argument %d", line)
 	}
-	if line == 0 {
-		return file // an environment variable: $UWSGI_NAME
-	}
-	return fmt.Sprintf("%s:%d", file, line)
+	return "command line"
 }
 
 // Warning is a problem that does not stop the config from loading.
@@ -44,7 +52,7 @@ type Warning struct {
 	Msg  string
 }
 
-func (w Warning) String() string { return where(w.File, w.Line) + ": " + w.Msg }
+func (w Warning) String() string { return Where(w.File, w.Line) + ": " + w.Msg }
 
 // Error is a fatal configuration problem. Msg says how to fix it.
 type Error struct {
@@ -60,7 +68,7 @@ func (e *Error) Error() string {
 	if e.File == "" && e.Line == 0 {
 		return e.Msg
 	}
-	return where(e.File, e.Line) + ": " + e.Msg
+	return Where(e.File, e.Line) + ": " + e.Msg
 }
 
 // Config is a fully read and expanded configuration. Options holds every

@@ -28,10 +28,10 @@ func TestEnvironOptionsMatchRealUWSGI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0].String(), "$UWSGI_PROCESES: unknown option") {
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0].String(), "environment variable $UWSGI_PROCESES: unknown option") {
 		t.Errorf("warnings: %v", c.Warnings)
 	}
-	if _, err := c.Int("processes", 1); err == nil || !strings.HasPrefix(err.Error(), "$UWSGI_PROCESSES: ") {
+	if _, err := c.Int("processes", 1); err == nil || !strings.HasPrefix(err.Error(), "environment variable $UWSGI_PROCESSES: ") {
 		t.Errorf("Int: %v", err)
 	}
 }

@@ -50,15 +50,9 @@ type logicBlock struct {
 	line int
 }
 
-// logicOpeners are the options that open a block.
-var logicOpeners = map[string]bool{
-	"for": true, "for-glob": true, "for-times": true, "for-readline": true,
-	"if-opt": true, "if-not-opt": true, "if-env": true, "if-not-env": true,
-	"if-reload": true, "if-not-reload": true,
-	"if-hostname": true, "if-not-hostname": true, "if-hostname-match": true, "if-not-hostname-match": true,
-	"if-exists": true, "if-not-exists": true, "if-plugin": true, "if-not-plugin": true,
-	"if-file": true, "if-not-file": true, "if-dir": true, "if-not-dir": true,
-}
+// logicOpeners are the canonical names of the options that open a block:
+// the specs marked Block (options.go), filled when the table is read.
+var logicOpeners = map[string]bool{}
 
 // logicClosers end a block; uWSGI compares the name as written.
 var logicClosers = map[string]bool{"end": true, "endfor": true, "endif": true, "end-if": true, "end-for": true}
@@ -220,7 +214,7 @@ func (st *state) openLogic(o Option) error {
 	if st.logic != nil {
 		return &Error{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf(
 			"%s inside the %s block of %s: blocks do not nest (uWSGI exits: \"recursive logic in options is not supported\"); close the outer block with endif first",
-			o.Raw, st.logic.kind, where(st.logic.file, st.logic.line))}
+			o.Raw, st.logic.kind, Where(st.logic.file, st.logic.line))}
 	}
 	st.logic = &logicBlock{kind: o.Key, arg: o.Value, file: o.File, line: o.Line}
 	return nil

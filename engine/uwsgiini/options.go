@@ -34,6 +34,7 @@ type Spec struct {
 	Arg     ArgKind  // filled from the real uWSGI option list
 	List    bool     // repeated values accumulate; otherwise the last wins
 	Ignored bool     // accepted but meaningless for wsgideck
+	Block   bool     // opens a config-logic block (for, if-env, ...; see logic.go)
 	Unit    Unit
 	Note    string // why an ignored option is ignored
 	// Since is the uWSGI version that added the option, for an option
@@ -49,6 +50,9 @@ func list(name string, aliases ...string) Spec {
 	return Spec{Name: name, Aliases: aliases, List: true}
 }
 func mb(name string) Spec { return Spec{Name: name, Unit: UnitMB} }
+func block(name string, aliases ...string) Spec {
+	return Spec{Name: name, Aliases: aliases, Block: true}
+}
 
 func bytesOpt(name string) Spec { return Spec{Name: name, Unit: UnitBytes} }
 func ignored(note string, s Spec) Spec {
@@ -78,6 +82,9 @@ var specs = []Spec{
 	list("fastcgi-socket"),
 	list("http"),
 	opt("http-keepalive"),
+	// uWSGI's router passes a chunked body raw for uwsgi.chunked_read();
+	// here it is always de-chunked, so wsgi.input reads it as any body.
+	ignored("a chunked request body is always de-chunked: wsgi.input reads it and CONTENT_LENGTH gives its length", opt("http-chunked-input")),
 	opt("http-timeout"),
 	short('z', opt("socket-timeout")),
 	short('l', opt("listen")),
@@ -198,12 +205,12 @@ var specs = []Spec{
 	ignored(noteTuning, short('r', opt("reaper"))),
 	ignored(noteTuning, opt("show-config")),
 	// config logic: blocks read while the config is read (logic.go)
-	opt("for"), opt("for-glob"), opt("for-times"), opt("for-readline"), opt("endfor", "end-for"),
-	opt("if-opt"), opt("if-not-opt"), opt("if-env", "ifenv"), opt("if-not-env"),
-	opt("if-reload"), opt("if-not-reload"), opt("if-hostname"), opt("if-not-hostname"),
-	opt("if-hostname-match"), opt("if-not-hostname-match"), opt("if-exists", "ifexists"), opt("if-not-exists"),
-	opt("if-plugin", "ifplugin"), opt("if-not-plugin"), opt("if-file"), opt("if-not-file"),
-	opt("if-dir", "ifdir", "if-directory"), opt("if-not-dir"), opt("endif", "end-if"),
+	block("for"), block("for-glob"), block("for-times"), block("for-readline"), opt("endfor", "end-for"),
+	block("if-opt"), block("if-not-opt"), block("if-env", "ifenv"), block("if-not-env"),
+	block("if-reload"), block("if-not-reload"), block("if-hostname"), block("if-not-hostname"),
+	block("if-hostname-match"), block("if-not-hostname-match"), block("if-exists", "ifexists"), block("if-not-exists"),
+	block("if-plugin", "ifplugin"), block("if-not-plugin"), block("if-file"), block("if-not-file"),
+	block("if-dir", "ifdir", "if-directory"), block("if-not-dir"), opt("endif", "end-if"),
 }
 
 // immediate options act while the config is being read (uWSGI flags them
@@ -259,6 +266,9 @@ func init() {
 		}
 		s.Arg = realByName[s.Name].arg
 		specByName[s.Name] = s
+		if s.Block {
+			logicOpeners[s.Name] = true
+		}
 		for _, a := range s.Aliases {
 			specByName[a] = s
 		}

@@ -47,7 +47,7 @@ func render(c *Config) string {
 		if file != "" {
 			file = filepath.Base(file)
 		}
-		b.WriteString(where(file, o.Line) + " " + o.Raw + "=" + o.Value + "\n")
+		b.WriteString(Where(file, o.Line) + " " + o.Raw + "=" + o.Value + "\n")
 	}
 	return b.String()
 }

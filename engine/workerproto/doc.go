@@ -43,8 +43,17 @@
 //	             Later pairs with the same key win, like uWSGI's environ.
 //	'D' DATA     an answer to READ: 1..n bytes of request body, or an empty
 //	             payload for end of body (the client sent less than
-//	             announced). The master never sends more than bodyLen bytes
-//	             in total, so wsgi.input cannot read past CONTENT_LENGTH.
+//	             announced; wsgi.input raises OSError then, as uWSGI's).
+//	             The master never sends more than bodyLen bytes in total,
+//	             so wsgi.input cannot read past CONTENT_LENGTH.
+//	'X' GONE     no payload: the client went away during the response (a
+//	             write to it failed). The worker stops the response as
+//	             uWSGI does: write() raises OSError, the iterable is not
+//	             advanced again and its close() is called; it ends the
+//	             request with END as usual. Sent at most once per request,
+//	             unasked, so it may also arrive after the worker sent END:
+//	             the worker then skips it before the next REQUEST, and it
+//	             may come before the DATA that answers a READ.
 //
 // Worker to master:
 //

@@ -11,12 +11,13 @@ import (
 // HeaderSize is the size of a frame header: type (1 byte), length (u32le).
 const HeaderSize = 5
 
-// Frame types. Master to worker: TypeRequest, TypeData. Worker to master:
+// Frame types. Master to worker: TypeRequest, TypeData, TypeGone. Worker to master:
 // TypeReady, TypeRead, TypeHeaders, TypeBody, TypeEnd on a core channel;
 // TypeAutoreload and TypeRecycle on the control channel.
 const (
 	TypeRequest    = 'Q'
 	TypeData       = 'D'
+	TypeGone       = 'X'
 	TypeReady      = 'Y'
 	TypeRead       = 'R'
 	TypeHeaders    = 'H'
@@ -54,6 +55,9 @@ func (h Header) String() string {
 func AppendHeader(dst []byte, typ byte, n int) []byte {
 	return binary.LittleEndian.AppendUint32(append(dst, typ), uint32(n))
 }
+
+// GoneFrame is the whole GONE frame (it has no payload).
+const GoneFrame = "X\x00\x00\x00\x00"
 
 // AppendFrame appends a complete frame to dst.
 func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
