@@ -2,6 +2,9 @@ package metrics
 
 import (
 	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,4 +72,76 @@ func FuzzParseProcStat(f *testing.F) {
 		parseProcStat(b)
 		parseStatm(b)
 	})
+}
+
+// procFDs counts this process's descriptors open on /proc/PID/ files.
+func procFDs(t *testing.T, pid int) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	prefix := "/proc/" + strconv.Itoa(pid) + "/"
+	for _, e := range entries {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// The source keeps each process's two files open between samples and
+// reads them again (the figures move on: CPU spent in between shows),
+// closes them when told to forget the process, and when the process has
+// exited.
+func TestProcfsSourceKeepsFilesOpen(t *testing.T) {
+	busy := spawnPython(t, "import time\nprint('ready', flush=True)\nt = time.time()\nwhile time.time() - t < 600: pass")
+	src := newPlatformSource()
+	first, err := src.Stat(busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := procFDs(t, busy); n != 2 {
+		t.Fatalf("%d descriptors open on /proc/%d after a sample, want 2 (stat and statm)", n, busy)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		again, err := src.Stat(busy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.CPU > first.CPU {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a busy process's CPU stayed at %v over 10 s of samples: the kept files are not read anew", first.CPU)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := procFDs(t, busy); n != 2 {
+		t.Errorf("%d descriptors on /proc/%d after more samples, want still 2", n, busy)
+	}
+	src.Forget(busy)
+	if n := procFDs(t, busy); n != 0 {
+		t.Errorf("%d descriptors on /proc/%d after Forget", n, busy)
+	}
+
+	// A process that exits and is reaped: its files then fail to read.
+	sleeper := exec.Command("sleep", "600")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	idle := sleeper.Process.Pid
+	if _, err := src.Stat(idle); err != nil {
+		t.Fatal(err)
+	}
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	if _, err := src.Stat(idle); err == nil {
+		t.Fatalf("read process %d after it exited and was reaped", idle)
+	}
+	if n := procFDs(t, idle); n != 0 {
+		t.Errorf("%d descriptors on /proc/%d after it exited and failed to read", n, idle)
+	}
 }
