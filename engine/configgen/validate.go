@@ -44,6 +44,7 @@ func Validate(p Profile, c Config) error {
 	if p != Local && p != Production {
 		return &ValidationError{Profile: p, Fields: []FieldError{{Field: "Profile", Value: string(p), Problem: `must be "local" or "production"`}}}
 	}
+	given := c.Static // errors quote what the user wrote, before "/" is added
 	c = c.WithDefaults(p)
 	v := &validator{p: p}
 
@@ -89,7 +90,7 @@ func Validate(p Profile, c Config) error {
 		field := fmt.Sprintf("Static[%d]", i)
 		switch {
 		case !strings.HasPrefix(s.URL, "/"):
-			v.add(field+".URL", s.URL, "must be a URL path starting with /, e.g. /static/")
+			v.add(field+".URL", given[i].URL, "must be a URL path starting with /, e.g. /static/")
 		case s.URL == "/":
 			v.add(field+".URL", s.URL, "/ would hide the app behind the static folder; use a prefix such as /static/")
 		case !nginxSafe(s.URL) || strings.Contains(s.URL, "%"):

@@ -122,6 +122,17 @@ func (b *Backend) AddProject(np deck.NewProject) (deck.ProjectInfo, error) {
 	if err != nil {
 		return deck.ProjectInfo{}, err
 	}
+	if np.UseExisting {
+		// The folder's own files are kept as they are: the project's
+		// settings are what the Proposal read from them, not the dialog's
+		// suggestions for generated ones.
+		pr.Config.Framework = np.Framework
+		p, err := b.deck.Add(project.Project{Name: strings.TrimSpace(np.Name), Dir: dir, Python: pr.Python, Config: pr.Config})
+		if err != nil {
+			return deck.ProjectInfo{}, err
+		}
+		return info(p), nil
+	}
 	if np.App.Module != "" {
 		spec := np.App.Module
 		if c := np.App.Callable; c != "" {
@@ -137,6 +148,7 @@ func (b *Backend) AddProject(np deck.NewProject) (deck.ProjectInfo, error) {
 	c := &pr.Config
 	c.Framework = np.Framework
 	c.Venv = np.Venv
+	c.Env = np.Env
 	c.Static = np.Static
 	c.PythonPath = nil
 	if np.PythonPath != "" {
@@ -148,13 +160,14 @@ func (b *Backend) AddProject(np deck.NewProject) (deck.ProjectInfo, error) {
 	if np.EnginePort > 0 {
 		c.AppPort = np.EnginePort
 	}
-	name := strings.TrimSpace(np.Name)
-	var p project.Project
-	if np.UseExisting {
-		p, err = b.deck.Add(project.Project{Name: name, Dir: dir, Python: pr.Python, Config: pr.Config})
-	} else {
-		p, _, err = b.deck.Create(pr, name, project.InitOptions{Overwrite: true})
+	// The dialog makes the same check first, worded with its fields; this
+	// one keeps any other caller from writing configs for an app that is
+	// not there.
+	if err := configgen.CheckLocal(dir, *c); err != nil {
+		return deck.ProjectInfo{}, err
 	}
+	name := strings.TrimSpace(np.Name)
+	p, _, err := b.deck.Create(pr, name, project.InitOptions{Overwrite: true})
 	if err != nil {
 		return deck.ProjectInfo{}, err
 	}

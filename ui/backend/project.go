@@ -3,9 +3,18 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsgideck/wsgideck/engine/atomicfile"
+	"github.com/wsgideck/wsgideck/engine/nginxconf"
+	"github.com/wsgideck/wsgideck/engine/uwsgiini"
 
 	"github.com/wsgideck/wsgideck/engine/confedit"
 	"github.com/wsgideck/wsgideck/engine/configgen"
@@ -26,6 +35,10 @@ type projectAdapter struct {
 	ini       *iniDocument
 	ngx       *nginxDocument
 	cancelDoc func()
+	// soloIni and soloNgx are one file opened on its own while the other
+	// is missing, so that each tab works without the other.
+	soloIni *iniDocument
+	soloNgx *nginxDocument
 }
 
 var _ deck.Project = (*projectAdapter)(nil)
@@ -189,18 +202,26 @@ func where(dir, file string, line int) string {
 func filepathIsOutside(rel string) bool { return len(rel) >= 2 && rel[:2] == ".." }
 
 // docs opens the project's shared documents and forwards changes on disk
-// to their listeners.
+// to their listeners. It opens them only when both files exist: a missing
+// uwsgi.ini would open as an empty document, and the shared pair is kept
+// for good once opened.
 func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
 	p.docMu.Lock()
 	defer p.docMu.Unlock()
 	if p.ini != nil {
 		return p.ini, p.ngx, nil
 	}
+	for _, path := range []string{p.info.IniPath, p.info.NginxPath} {
+		if err := missing(path); err != nil {
+			return nil, nil, err
+		}
+	}
 	id, nd, err := p.b.deck.Docs(p.info.ID)
 	if err != nil {
 		return nil, nil, err
 	}
 	p.ini, p.ngx = newIniDocument(id), newNginxDocument(nd, p.info.Dir)
+	p.soloIni, p.soloNgx = nil, nil
 	ini, ngx := p.ini, p.ngx
 	p.cancelDoc = p.r.Subscribe(func(ev control.Event) {
 		if ev.Path == "" {
@@ -216,24 +237,176 @@ func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
 	return ini, ngx, nil
 }
 
+// missing returns an error wrapping fs.ErrNotExist, naming path and the
+// way out, when the config file at path is not there.
+func missing(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is missing (deleted or moved?): put it back, or generate a new one from the project's settings: %w", path, fs.ErrNotExist)
+	}
+	return nil
+}
+
+// Ini is the shared uwsgi.ini document; while nginx.conf cannot be
+// opened, uwsgi.ini is opened on its own so that it stays editable (the
+// shared pair takes over once both open).
 func (p *projectAdapter) Ini() (deck.IniDocument, error) {
 	ini, _, err := p.docs()
-	if err != nil {
+	if err == nil {
+		return ini, nil
+	}
+	if err := missing(p.info.IniPath); err != nil {
 		return nil, err
 	}
-	return ini, nil
+	p.docMu.Lock()
+	defer p.docMu.Unlock()
+	if p.soloIni == nil {
+		d, err := confedit.OpenINI(p.info.IniPath, confedit.INIOptions{})
+		if err != nil {
+			return nil, err
+		}
+		p.soloIni = newIniDocument(d)
+	}
+	return p.soloIni, nil
 }
 
+// Nginx is the shared nginx.conf document, or nginx.conf on its own while
+// uwsgi.ini is missing (see Ini).
 func (p *projectAdapter) Nginx() (deck.NginxDocument, error) {
 	_, ngx, err := p.docs()
-	if err != nil {
+	if err == nil {
+		return ngx, nil
+	}
+	if err := missing(p.info.NginxPath); err != nil {
 		return nil, err
 	}
-	return ngx, nil
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err // nginx.conf itself does not open
+	}
+	p.docMu.Lock()
+	defer p.docMu.Unlock()
+	if p.soloNgx == nil {
+		d, err := confedit.OpenNginx(p.info.NginxPath, confedit.NginxOptions{Prefix: p.info.Dir})
+		if err != nil {
+			return nil, err
+		}
+		p.soloNgx = newNginxDocument(d, p.info.Dir)
+	}
+	return p.soloNgx, nil
 }
 
+// GenerateConfig writes a new local uwsgi.ini (Engine) or nginx.conf
+// (Proxy) from the settings the project was made with, for a file that
+// was deleted. It refuses to replace a file that exists. The new file
+// uses the engine port the other file names, so that the two agree.
+func (p *projectAdapter) GenerateConfig(t deck.Tier) error {
+	pr, ok := p.b.deck.Project(p.info.ID)
+	if !ok {
+		return fmt.Errorf("no project %q", p.info.ID)
+	}
+	path, name := pr.Ini, configgen.FileUWSGIIni
+	if t == deck.Proxy {
+		path, name = pr.Nginx, configgen.FileNginxConf
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s exists: wsgideck generates only a missing file; edit this one instead, or delete it first", path)
+	}
+	c := pr.Config
+	if c.Name == "" {
+		c.Name = project.Slug(pr.Name)
+	}
+	if port := enginePort(pr, t); port != 0 {
+		c.AppPort = port
+	}
+	files, err := configgen.Generate(configgen.Local, c)
+	if err != nil {
+		return fmt.Errorf("%s cannot be generated from the project's settings: %w", name, err)
+	}
+	if err := (&atomicfile.Saver{}).WriteFile(path, files[name], 0o644); err != nil {
+		return err
+	}
+	// nginx.conf includes the stock files: put back those missing too.
+	if t == deck.Proxy {
+		for _, stock := range []string{configgen.FileMimeTypes, configgen.FileUWSGIPar} {
+			sp := filepath.Join(filepath.Dir(path), stock)
+			if _, err := os.Stat(sp); errors.Is(err, fs.ErrNotExist) {
+				if err := (&atomicfile.Saver{}).WriteFile(sp, files[stock], 0o644); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// enginePort is the engine's TCP port as the file that stays names it:
+// uwsgi.ini's first socket when nginx.conf is generated, nginx.conf's
+// first uwsgi_pass when uwsgi.ini is; 0 when it names none.
+func enginePort(pr project.Project, generating deck.Tier) int {
+	if generating == deck.Proxy {
+		ini, err := uwsgiini.Load(pr.Ini)
+		if err != nil {
+			return 0
+		}
+		for _, v := range ini.All("socket") {
+			if n := tcpPort(v); n != 0 {
+				return n
+			}
+		}
+		return 0
+	}
+	cfg, _ := nginxconf.Load(pr.Nginx, &nginxconf.Options{Prefix: pr.Dir})
+	if cfg == nil {
+		return 0
+	}
+	port := 0
+	cfg.Main.Walk(func(d *nginxconf.Directive) bool {
+		if d.Name == "uwsgi_pass" && port == 0 {
+			port = tcpPort(d.Arg(0))
+		}
+		return port == 0
+	})
+	return port
+}
+
+// tcpPort reads the port of "host:port"; 0 for anything else (a unix
+// socket, an upstream name).
+func tcpPort(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(addr[i+1:])
+	if err != nil || n < 1 || n > 65535 {
+		return 0
+	}
+	return n
+}
+
+// ExportConfig reads the project's files; the framework is the one the
+// user confirmed when adding the project, as long as the files still serve
+// the app it was confirmed for (detection alone may take a Django site
+// behind a middleware for plain WSGI).
 func (p *projectAdapter) ExportConfig() (configgen.Config, []string, error) {
-	return p.b.deck.ProductionConfig(p.info.ID, project.ExportOptions{})
+	c, notes, err := p.b.deck.ProductionConfig(p.info.ID, project.ExportOptions{})
+	if err != nil {
+		return c, notes, err
+	}
+	if pr, ok := p.b.deck.Project(p.info.ID); ok && pr.Config.App.Module != "" && sameApp(pr.Config.App, c.App) {
+		c.Framework = pr.Config.Framework
+	}
+	return c, notes, nil
+}
+
+// sameApp reports whether a and b name the same callable; an empty
+// Callable is uWSGI's default, application.
+func sameApp(a, b configgen.App) bool {
+	cb := func(s string) string {
+		if s == "" {
+			return "application"
+		}
+		return s
+	}
+	return a.Module == b.Module && cb(a.Callable) == cb(b.Callable) && a.Factory == b.Factory
 }
 
 // fixError words a failed fix for the window.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -105,13 +104,30 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	factory := widget.NewCheck("The callable is a factory: call it to get the app", nil)
 	pypath := widget.NewEntry()
 	pypath.SetPlaceHolder("the project folder")
-	framework := ""
+	static := widget.NewMultiLineEntry()
+	static.SetPlaceHolder("/static/ static/")
+	static.SetMinRowsVisible(2)
 
 	apps := res.Apps
 	var choices []string
 	for _, a := range apps {
 		choices = append(choices, appChoice(a))
 	}
+	// The framework starts as the picked app's; the user corrects it when
+	// detection took the app for another kind. Choosing one fills in the
+	// static folders that framework's app serves, when none are set.
+	picking := false
+	framework := widget.NewSelect(frameworkNames, func(name string) {
+		if picking {
+			return
+		}
+		if a, ok := firstOfKind(apps, frameworkKind(name)); ok && strings.TrimSpace(static.Text) == "" {
+			static.SetText(staticText(a))
+		}
+	})
+	picking = true
+	framework.SetSelected(frameworkOf(detect.KindWSGI))
+	picking = false
 	appNotes := container.NewVBox()
 	pick := func(i int) {
 		a := apps[i]
@@ -119,10 +135,9 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		callable.SetText(a.Callable)
 		factory.SetChecked(a.Factory)
 		pypath.SetText(a.PythonPath)
-		framework = string(a.Kind)
-		if a.Kind != detect.KindFlask && a.Kind != detect.KindDjango {
-			framework = ""
-		}
+		picking = true
+		framework.SetSelected(frameworkOf(a.Kind))
+		picking = false
 		appNotes.RemoveAll()
 		for _, n := range a.Notes {
 			appNotes.Add(noteRow(n))
@@ -166,15 +181,8 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		}
 	}
 
-	static := widget.NewMultiLineEntry()
-	static.SetPlaceHolder("/static/ static/")
-	static.SetMinRowsVisible(2)
 	if best, ok := res.Best(); ok {
-		var lines []string
-		for _, s := range best.Static {
-			lines = append(lines, s.URL+" "+s.Dir)
-		}
-		static.SetText(strings.Join(lines, "\n"))
+		static.SetText(staticText(best))
 	}
 	pport := widget.NewEntry()
 	pport.SetText(strconv.Itoa(proxyPort))
@@ -204,13 +212,30 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		replaced.SetText(what + "; the current version is kept in .wsgideck/backups.")
 		replaced.Show()
 	}
-	existing := widget.NewCheck("Use the folder's own uwsgi.ini and nginx.conf (nothing is generated)", func(on bool) { warnReplaced(!on) })
+	// With the folder's own files nothing is generated, so the fields
+	// that only feed the generated files are disabled rather than left
+	// to be edited for nothing; the app is the one the files name.
+	generated := []fyne.Disableable{appSel, module, callable, factory, pypath, venvSel, static, pport, eport}
+	useOwn := func(on bool) {
+		warnReplaced(!on)
+		for _, w := range generated {
+			if on {
+				w.Disable()
+			} else {
+				w.Enable()
+			}
+		}
+		if !on && len(apps) == 0 {
+			appSel.Disable()
+		}
+	}
+	existing := widget.NewCheck("Use the folder's own uwsgi.ini and nginx.conf (nothing is generated)", useOwn)
 	if len(found) == 2 {
 		existing.SetChecked(true)
 	} else {
 		existing.Hide()
 	}
-	warnReplaced(!existing.Checked)
+	useOwn(existing.Visible() && existing.Checked)
 
 	notes := container.NewVBox()
 	for _, n := range res.Notes {
@@ -223,6 +248,7 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	form := widget.NewForm(
 		widget.NewFormItem("Name", name),
 		widget.NewFormItem("Detected app", appSel),
+		&widget.FormItem{Text: "Framework", Widget: framework, HintText: "correct it if detection took the app for another kind"},
 		widget.NewFormItem("Module", module),
 		widget.NewFormItem("Callable", callable),
 		widget.NewFormItem("", factory),
@@ -242,12 +268,18 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 
 	collect := func() (NewProject, error) {
 		np := NewProject{
-			Dir: dir, Name: strings.TrimSpace(name.Text), Framework: framework,
+			Dir: dir, Name: strings.TrimSpace(name.Text), Framework: frameworkValue(framework.Selected),
 			App:        configgen.App{Module: strings.TrimSpace(module.Text), Callable: strings.TrimSpace(callable.Text), Factory: factory.Checked},
 			PythonPath: strings.TrimSpace(pypath.Text), UseExisting: existing.Visible() && existing.Checked,
 		}
 		if np.Name == "" {
 			return np, errors.New("the Name field is empty: type the name the project list shows")
+		}
+		if np.UseExisting {
+			// The folder's files say the rest; the engine checks them at
+			// Start, naming their lines.
+			np.App, np.PythonPath = configgen.App{}, ""
+			return np, nil
 		}
 		// uWSGI's own spelling, module = wsgi:application, typed whole
 		// into the Module field.
@@ -259,15 +291,15 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 			callable.SetText(np.App.Callable)
 			factory.SetChecked(np.App.Factory)
 		}
-		if m := np.App.Module; m != "" && !dottedName.MatchString(m) {
-			return np, fmt.Errorf("Module %q is not a Python module name: write it as package.module, e.g. wsgi or mysite.wsgi", m)
-		}
-		if c := np.App.Callable; c != "" && !pyName.MatchString(c) {
-			return np, fmt.Errorf("Callable %q is not a Python name: write the name of the app object, e.g. application or app (tick the factory box for create_app)", c)
-		}
 		if i := venvSel.SelectedIndex(); i > 0 {
 			np.Venv = res.Venvs[i-1].Dir
 		}
+		if np.Framework == "django" {
+			if sm := settingsModule(apps, np.App); sm != "" {
+				np.Env = []string{"DJANGO_SETTINGS_MODULE=" + sm}
+			}
+		}
+		var staticLines []int // the line of each Static entry, for errors
 		for i, line := range strings.Split(static.Text, "\n") {
 			line = strings.TrimSpace(line)
 			if line == "" {
@@ -280,6 +312,7 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 				return np, fmt.Errorf("Static files, line %d: %q is not a URL prefix and a folder; write the prefix, a space, then the folder: /static/ static/", i+1, line)
 			}
 			np.Static = append(np.Static, configgen.StaticMap{URL: f[0], Dir: f[1]})
+			staticLines = append(staticLines, i+1)
 		}
 		var err error
 		if np.ProxyPort, err = portField("Proxy port", pport.Text); err != nil {
@@ -288,10 +321,9 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		if np.EnginePort, err = portField("Engine port", eport.Text); err != nil {
 			return np, err
 		}
-		if np.ProxyPort == np.EnginePort {
-			return np, fmt.Errorf("Proxy port and Engine port are both %d: each needs a port of its own", np.ProxyPort)
-		}
-		return np, nil
+		// Everything else is configgen's check of the config these values
+		// make, against the folder, worded with this dialog's fields.
+		return np, dialogError(configgen.CheckLocal(dir, np.config()), staticLines)
 	}
 	// The dialog comes back with the user's values after any error, so
 	// that a typo does not cost them their corrections.
@@ -316,19 +348,158 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	open()
 }
 
-var (
-	pyName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	dottedName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
-)
-
-// portField reads a port number the user typed in the field named label.
+// portField reads a port number the user typed in the field named label;
+// configgen checks its range.
 func portField(label, text string) (int, error) {
 	text = strings.TrimSpace(text)
 	n, err := strconv.Atoi(text)
-	if err != nil || n < 1 || n > 65535 {
+	if err != nil {
 		return 0, fmt.Errorf("%s %q is not a port: type a number from 1 to 65535", label, text)
 	}
 	return n, nil
+}
+
+// config is the local configgen.Config np makes, as AddProject writes it.
+// The name is left to the backend, which makes the project's name into a
+// file name.
+func (np NewProject) config() configgen.Config {
+	c := configgen.Config{
+		Name: "project", Framework: np.Framework, App: np.App, Chdir: ".", Venv: np.Venv,
+		Env: np.Env, Static: np.Static, ProxyPort: np.ProxyPort, AppPort: np.EnginePort,
+	}
+	if np.PythonPath != "" {
+		c.PythonPath = []string{np.PythonPath}
+	}
+	return c
+}
+
+// dialogFields names configgen's Config fields as the Add dialog labels
+// them.
+var dialogFields = map[string]string{
+	"App.Module": "Module", "App.Callable": "Callable", "App.Factory": "the factory box",
+	"Framework": "Framework", "PythonPath[0]": "Python path", "Venv": "Virtualenv",
+	"ProxyPort": "Proxy port", "AppPort": "Engine port", "Env[0]": "Framework",
+}
+
+var dialogWords = func() *strings.Replacer {
+	var pairs []string
+	for f, label := range dialogFields {
+		pairs = append(pairs, f, label)
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// dialogError words configgen's check for the dialog: each problem names
+// the dialog's field (a static folder by its line), not the Config's.
+func dialogError(err error, staticLines []int) error {
+	var ve *configgen.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	var msgs []string
+	for _, f := range ve.Fields {
+		label, ok := dialogFields[f.Field]
+		switch i, static := staticIndex(f.Field); {
+		case ok:
+		case f.Field == "Name":
+			continue // the backend makes the name a file name itself
+		case static && i < len(staticLines):
+			label = fmt.Sprintf("Static files, line %d", staticLines[i])
+		default:
+			label = f.Field
+		}
+		msg := label + ": " + dialogWords.Replace(f.Problem)
+		if f.Value != "" {
+			msg = fmt.Sprintf("%s %q: %s", label, f.Value, dialogWords.Replace(f.Problem))
+		}
+		msgs = append(msgs, msg)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+// staticIndex reads the i of "Static[i].URL" or "Static[i].Dir".
+func staticIndex(field string) (i int, ok bool) {
+	rest, ok := strings.CutPrefix(field, "Static[")
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(rest, "].")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(num)
+	return n, err == nil
+}
+
+// The framework choices, as the dialog shows them.
+var frameworkNames = []string{"Flask", "Django", "Plain WSGI"}
+
+func frameworkOf(k detect.Kind) string {
+	switch k {
+	case detect.KindFlask:
+		return "Flask"
+	case detect.KindDjango:
+		return "Django"
+	}
+	return "Plain WSGI"
+}
+
+func frameworkKind(name string) detect.Kind {
+	switch name {
+	case "Flask":
+		return detect.KindFlask
+	case "Django":
+		return detect.KindDjango
+	}
+	return detect.KindWSGI
+}
+
+// frameworkValue is NewProject.Framework for a choice.
+func frameworkValue(name string) string {
+	switch name {
+	case "Flask":
+		return "flask"
+	case "Django":
+		return "django"
+	}
+	return ""
+}
+
+// firstOfKind is the first servable detected app of kind k.
+func firstOfKind(apps []detect.App, k detect.Kind) (detect.App, bool) {
+	for _, a := range apps {
+		if a.Kind == k && a.Servable {
+			return a, true
+		}
+	}
+	return detect.App{}, false
+}
+
+// settingsModule is the Django settings module for app: its own when
+// detection found it a Django app, else the Django project's detection
+// found beside it (a middleware in front of a Django site).
+func settingsModule(apps []detect.App, app configgen.App) string {
+	for _, a := range apps {
+		if a.Kind == detect.KindDjango && a.Module == app.Module && a.SettingsModule != "" {
+			return a.SettingsModule
+		}
+	}
+	if a, ok := firstOfKind(apps, detect.KindDjango); ok {
+		return a.SettingsModule
+	}
+	return ""
+}
+
+// staticText is the Static files field for app's static folders.
+func staticText(a detect.App) string {
+	var lines []string
+	for _, s := range a.Static {
+		lines = append(lines, s.URL+" "+s.Dir)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // noteRow shows one detection note with its level.

@@ -115,9 +115,16 @@ type Project interface {
 	Check(ctx context.Context) []Finding
 
 	// Ini and Nginx are the project's two config files as editable
-	// documents. Each call returns the same document.
+	// documents; while both files exist, each call returns the same
+	// document. Each opens on its own: a missing or broken nginx.conf
+	// does not stop uwsgi.ini from opening, nor the reverse. A missing
+	// file's error wraps fs.ErrNotExist.
 	Ini() (IniDocument, error)
 	Nginx() (NginxDocument, error)
+	// GenerateConfig writes a new local uwsgi.ini (Engine) or nginx.conf
+	// (Proxy) from the settings the project was made with, for a file
+	// that is missing; it refuses to replace one that exists.
+	GenerateConfig(t Tier) error
 
 	// ExportConfig is the production profile's starting point for this
 	// project, read from its files as they are now: its app, virtualenv,
@@ -182,7 +189,10 @@ type NewProject struct {
 	// PythonPath is where App.Module imports from, relative to Dir.
 	PythonPath string
 	// Venv is the virtualenv folder, relative to Dir; "" for none.
-	Venv   string
+	Venv string
+	// Env lists KEY=VALUE variables uwsgi.ini sets for the app (Django's
+	// DJANGO_SETTINGS_MODULE).
+	Env    []string
 	Static []configgen.StaticMap
 	// ProxyPort and EnginePort are the loopback ports for the local
 	// profile.

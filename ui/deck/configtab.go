@@ -161,9 +161,15 @@ func (t *configTab) shown() {
 	doc, err := t.open(t.proj)
 	if err != nil {
 		t.doc = nil
-		t.errLabel.SetText(t.openFailure(err))
-		again := widget.NewButtonWithIcon("Open again", theme.ViewRefreshIcon(), t.shown)
-		t.body.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(t.errLabel, container.NewHBox(again)))}
+		msg, gone := t.openFailure(err)
+		t.errLabel.SetText(msg)
+		buttons := container.NewHBox(widget.NewButtonWithIcon("Open again", theme.ViewRefreshIcon(), t.shown))
+		if gone {
+			gen := widget.NewButtonWithIcon("Generate a new "+t.name, theme.DocumentCreateIcon(), t.generate)
+			gen.Importance = widget.HighImportance
+			buttons.Add(gen)
+		}
+		t.body.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(t.errLabel, buttons))}
 		t.body.Refresh()
 		t.updateState()
 		return
@@ -196,24 +202,48 @@ func (t *configTab) forget(id string) {
 	}
 }
 
-// openFailure says why the file cannot be opened, and what to do: the
-// backend opens both files of a project together, so its error may name
-// the other one, and a deleted folder shows as a missing file.
-func (t *configTab) openFailure(err error) string {
+// openFailure says why the file cannot be opened, and what to do; gone
+// is true when the tab's own file is missing, which Generate can put
+// back. A deleted folder shows as a missing file; the other config file
+// is not this tab's business (it opens on its own).
+func (t *configTab) openFailure(err error) (msg string, gone bool) {
 	info := t.proj.Info()
-	if gone := folderGone(info); gone != nil {
-		return plainError(gone)
+	if g := folderGone(info); g != nil {
+		return plainError(g), false
 	}
-	var missing []string
-	for _, path := range []string{info.IniPath, info.NginxPath} {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			missing = append(missing, path)
-		}
+	path := t.pathOf(t.proj)
+	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+		return fmt.Sprintf("%s cannot be opened: %s is missing (deleted or moved?). Put it back and press Open again, or press Generate a new %s to write a fresh one from the project's settings (the %s tab is not affected).",
+			t.name, path, t.name, t.other()), true
 	}
-	if len(missing) > 0 {
-		return fmt.Sprintf("%s cannot be opened: %s is missing (deleted or moved?). Put it back, then press Open again.", t.name, strings.Join(missing, " and "))
+	return fmt.Sprintf("%s cannot be opened: %s", t.name, plainError(err)), false
+}
+
+// other names the other config file.
+func (t *configTab) other() string {
+	if t.tier == Engine {
+		return "nginx.conf"
 	}
-	return fmt.Sprintf("%s cannot be opened: %s", t.name, plainError(err))
+	return "uwsgi.ini"
+}
+
+// generate writes a new file in place of the missing one and opens it.
+func (t *configTab) generate() {
+	p := t.proj
+	if p == nil {
+		return
+	}
+	if err := p.GenerateConfig(t.tier); err != nil {
+		t.d.showError(t.name+" was not generated", err)
+		return
+	}
+	t.d.status.show(SevInfo, "Generated a new "+t.name+" from the project's settings.")
+	t.shown()
+	// The other tab may hold its file opened alone; with both files back
+	// it reopens the pair, unless it has edits, which stay where they are.
+	if o := t.d.otherConfigTab(t); o != nil && o.proj == p && (o.doc == nil || !o.doc.Dirty()) {
+		o.setProject(p)
+	}
 }
 
 // reloadFromDoc shows the document's text in both views (after a revert,
@@ -552,4 +582,38 @@ func diffView(diff string) fyne.CanvasObject {
 		}
 	}
 	return container.NewScroll(g)
+}
+
+// otherConfigTab is the config tab that is not t.
+func (d *Deck) otherConfigTab(t *configTab) *configTab {
+	if t == d.ini {
+		return d.ngx
+	}
+	return d.ini
+}
+
+// configMissing says which config file tier t reads is missing from disk,
+// so that the action ("start") cannot be done, and how to get the file
+// back; or it returns nil: the engine's own error would
+// only say "file does not exist".
+func configMissing(p ProjectInfo, t Tier, action string) error {
+	if p.Dir == "" {
+		return nil
+	}
+	check := []struct{ path, name string }{{p.IniPath, "uwsgi.ini"}, {p.NginxPath, "nginx.conf"}}
+	switch t {
+	case Engine:
+		check = check[:1]
+	case Proxy:
+		check = check[1:]
+	}
+	for _, c := range check {
+		if c.path == "" {
+			continue
+		}
+		if _, err := os.Stat(c.path); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot %s %s: its %s, %s, is missing (deleted or moved?). Put it back, or press Generate a new %s on the %s tab", action, p.Name, c.name, c.path, c.name, c.name)
+		}
+	}
+	return nil
 }

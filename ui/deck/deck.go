@@ -378,6 +378,14 @@ func (d *Deck) command(t Tier, verb string, fn func(Project, context.Context) er
 		d.showError(p.Info().Name+" cannot run", err)
 		return
 	}
+	if verb != "Stopping" {
+		action := map[string]string{"Starting": "start", "Reloading": "reload"}[verb]
+		if err := configMissing(p.Info(), t, action); err != nil {
+			d.status.show(SevError, plainError(err))
+			d.showError(p.Info().Name+" cannot "+action, err)
+			return
+		}
+	}
 	if why := refused(verb, t, d.Snapshot(), p.Info().Name); why != "" {
 		d.status.show(SevInfo, why)
 		return

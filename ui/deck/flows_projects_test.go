@@ -193,16 +193,98 @@ func TestFlowProjectFolderDeleted(t *testing.T) {
 	}
 }
 
-// A config file deleted on its own: its tab names the missing file.
+// A config file deleted on its own: its tab names the missing file and
+// offers to generate a new one, while the other file's tab stays usable,
+// form and source, and saves. Then generating the missing file makes the
+// project run again.
 func TestFlowConfigFileDeleted(t *testing.T) {
+	for _, c := range []struct {
+		name, gone, other string
+		edit              func(h *harness)
+		saved             string // what the edit puts in the other file
+	}{
+		{"nginx.conf missing", deck.TabNginx, deck.TabIni, func(h *harness) {
+			h.tap(deck.ViewForm)
+			setEntry(h.entryAfter("Worker processes"), "3")
+			h.tap("Save")
+			h.tap("Save")
+			h.tap(deck.ViewSource)
+			e := h.editor().Entry()
+			e.CursorRow, e.CursorColumn = 0, 0
+			test.Type(e, "# edited alone\n")
+			h.tap("Save")
+			h.tap("Save")
+		}, "processes = 3"},
+		{"uwsgi.ini missing", deck.TabIni, deck.TabNginx, func(h *harness) {
+			h.tap(deck.ViewForm)
+			setEntry(h.entryAfter("server_name"), "shop.test")
+			h.tap("Save")
+			h.tap("Save")
+			h.tap(deck.ViewSource)
+			e := h.editor().Entry()
+			e.CursorRow, e.CursorColumn = 0, 0
+			test.Type(e, "# edited alone\n")
+			h.tap("Save")
+			h.tap("Save")
+		}, "server_name shop.test;"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newFlowHarness(t)
+			p := h.addProject(flaskDir(t), nil)
+			paths := map[string]string{deck.TabIni: p.Info().IniPath, deck.TabNginx: p.Info().NginxPath}
+			gone, other := paths[c.gone], paths[c.other]
+			must(t, os.Remove(gone))
+			h.d.SelectTab(c.gone)
+			file := filepath.Base(gone)
+			txt := h.texts()
+			if !strings.Contains(txt, gone+" is missing") || !strings.Contains(txt, "Generate a new "+file) {
+				t.Errorf("the %s tab does not name the missing file and the way out:\n%s", c.gone, txt)
+			}
+			h.d.SelectTab(c.other)
+			if txt := h.texts(); strings.Contains(txt, "is missing") || strings.Contains(txt, "cannot be opened") {
+				t.Fatalf("the %s tab is blocked by the other file:\n%s", c.other, txt)
+			}
+			c.edit(h)
+			got := readFile(t, other)
+			if !strings.HasPrefix(got, "# edited alone\n") || !strings.Contains(got, c.saved) {
+				t.Errorf("%s after editing it alone:\n%s", filepath.Base(other), got)
+			}
+			if _, err := os.Stat(gone); err == nil {
+				t.Fatalf("saving %s wrote %s", filepath.Base(other), gone)
+			}
+			h.d.SelectTab(c.gone)
+			h.tap("Generate a new " + file)
+			if _, err := os.Stat(gone); err != nil {
+				t.Fatalf("Generate did not write %s: %v\n%s", file, err, h.texts())
+			}
+			h.tap(deck.ViewSource)
+			if ed := h.editor(); !strings.Contains(ed.Text(), "127.0.0.1:") {
+				t.Errorf("the %s tab after generating shows:\n%s", c.gone, ed.Text())
+			}
+			s := h.start()
+			if code, body, err := get(t, s.URL); err != nil || code != 200 || body != "hello from flask" {
+				t.Fatalf("GET %s after generating %s: %d %q %v", s.URL, file, code, body, err)
+			}
+		})
+	}
+}
+
+// Start with a config file deleted says which file is missing and how to
+// get it back, instead of the engine's "file does not exist", and starts
+// nothing.
+func TestFlowStartWithAConfigFileDeleted(t *testing.T) {
 	h := newFlowHarness(t)
 	p := h.addProject(flaskDir(t), nil)
 	path := p.Info().NginxPath
 	must(t, os.Remove(path))
-	h.d.SelectTab(deck.TabIni)
-	txt := h.texts()
-	if !strings.Contains(txt, path+" is missing") {
-		t.Errorf("the uwsgi.ini tab does not name the missing file:\n%s", txt)
+	h.tap("Start")
+	want := "Cannot start shop: its nginx.conf, " + path + ", is missing (deleted or moved?). Put it back, or press Generate a new nginx.conf on the nginx.conf tab"
+	if txt := h.texts(); !strings.Contains(txt, want) {
+		t.Errorf("Start with nginx.conf deleted:\n%s", txt)
+	}
+	h.tap("Close")
+	if s := h.d.Snapshot(); s.Engine.State != deck.Stopped || s.Proxy.State != deck.Stopped {
+		t.Errorf("after the refused Start: engine %v, proxy %v", s.Engine.State, s.Proxy.State)
 	}
 }
 
@@ -302,8 +384,10 @@ func TestFlowAddDialogKeepsCorrectionsAfterAMistake(t *testing.T) {
 	setEntry(h.entryAfter("Engine port"), ep)
 	for _, c := range []struct{ port, want string }{
 		{"80x", `Proxy port "80x" is not a port: type a number from 1 to 65535`},
-		{"70000", `Proxy port "70000" is not a port: type a number from 1 to 65535`},
-		{ep, "Proxy port and Engine port are both " + ep + ": each needs a port of its own"},
+		// The checks configgen makes are configgen's, worded with the
+		// dialog's field names.
+		{"70000", `Proxy port "70000": must be a TCP port from 1 to 65535`},
+		{ep, `Engine port "` + ep + `": is the same port as Proxy port; each needs its own`},
 	} {
 		setEntry(h.entryAfter("Proxy port"), c.port)
 		h.tap("Add project")
@@ -422,7 +506,7 @@ func TestFlowAddDialogModuleSpelling(t *testing.T) {
 	h.d.AddProjectDir(dir)
 	setEntry(h.entryAfter("Module"), "my app")
 	h.tap("Add project")
-	if txt := h.texts(); !strings.Contains(txt, `Module "my app" is not a Python module name`) {
+	if txt := h.texts(); !strings.Contains(txt, `Module "my app": must be a dotted Python module name such as mysite.wsgi (no .py, no slashes)`) {
 		t.Errorf("a bad module name:\n%s", txt)
 	}
 	h.tap("Close")

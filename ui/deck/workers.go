@@ -15,15 +15,18 @@ import (
 )
 
 // workerColumns are the Workers table's columns: title and width in
-// characters of the widest value expected.
+// characters of the widest value expected ("1023.9 MiB", "999.9 ms",
+// pid 4194304). Together they fit a 1200 px window beside the sidebar;
+// the titles are set in caption size so that long ones ("Exceptions")
+// do not widen columns of short numbers.
 var workerColumns = []struct {
 	title string
 	chars int
 	right bool
 }{
-	{"Worker", 6, false}, {"PID", 7, true}, {"Status", 9, false}, {"Requests", 8, true}, {"Req/s", 6, true},
-	{"Avg", 8, true}, {"p95", 8, true}, {"Exceptions", 6, true}, {"Harakiri", 5, true},
-	{"Respawns", 5, true}, {"CPU", 6, true}, {"Memory", 9, true},
+	{"Worker", 4, false}, {"PID", 7, true}, {"Status", 9, false}, {"Requests", 8, true}, {"Req/s", 6, true},
+	{"Avg", 8, true}, {"p95", 8, true}, {"Exceptions", 5, true}, {"Harakiri", 5, true},
+	{"Respawns", 5, true}, {"CPU", 6, true}, {"Memory", 10, true},
 }
 
 // workersTab is the live table of the engine's workers and their commands.
@@ -58,7 +61,9 @@ func newWorkersTab(d *Deck) *workersTab {
 	)
 	w.table.ShowHeaderColumn = false
 	w.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l.SizeName = theme.SizeNameCaptionText
+		return l
 	}
 	w.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
@@ -73,7 +78,7 @@ func newWorkersTab(d *Deck) *workersTab {
 	}
 	ch := fyne.MeasureText("0", theme.TextSize(), fyne.TextStyle{})
 	for i, c := range workerColumns {
-		tw := fyne.MeasureText(c.title, theme.TextSize(), fyne.TextStyle{Bold: true}).Width
+		tw := fyne.MeasureText(c.title, theme.CaptionTextSize(), fyne.TextStyle{Bold: true}).Width
 		w.table.SetColumnWidth(i, fyne.Max(float32(c.chars)*ch.Width, tw)+theme.InnerPadding()*2)
 	}
 	w.table.OnSelected = func(id widget.TableCellID) {
@@ -362,10 +367,11 @@ func latency(d time.Duration) string {
 		return "–"
 	case d < time.Millisecond:
 		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < 10*time.Second:
+	case d < time.Second:
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
+	// "1.25 s": as wide as "999.9 ms", which the column is sized for.
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 // bytesIEC formats a size: "48.2 MiB".

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wsgideck/wsgideck/ui/deck"
@@ -330,3 +332,40 @@ func liveWorkers(s deck.Snapshot) []deck.Worker {
 }
 
 func (h *harness) url() string { return "http://127.0.0.1:" + strconv.Itoa(h.proxyPort) + "/" }
+
+// At a 1200 px wide window every column of the Workers table is on
+// screen, Memory last, without scrolling sideways; and a column's widest
+// expected value fits in it.
+func TestWorkersTableFitsA1200pxWindow(t *testing.T) {
+	h := newHarness(t)
+	if w := h.win.Canvas().Size().Width; w != 1200 {
+		t.Fatalf("the window is %v wide", w)
+	}
+	h.startDemo(2)
+	tb := h.workerTable()
+	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject
+	right := abs(tb).X + tb.Size().Width
+	var memory *widget.Label
+	for _, o := range h.objects() {
+		if l, ok := o.(*widget.Label); ok && l.Text == "Memory" {
+			memory = l
+		}
+	}
+	if memory == nil {
+		t.Fatalf("the Memory column is not drawn at 1200 px: it is off screen")
+	}
+	if end := abs(memory).X + memory.Size().Width; end > right+0.5 {
+		t.Errorf("the Memory column ends at %.0f, past the table's right edge at %.0f: it needs a sideways scroll", end, right)
+	}
+	// The widest values the columns are sized for are not clipped.
+	for title, v := range map[string]string{"Memory": "1023.9 MiB", "PID": "4194304", "Requests": "1,234,567", "CPU": "100.0%"} {
+		for _, o := range h.objects() {
+			if l, ok := o.(*widget.Label); ok && l.Text == title {
+				need := fyne.MeasureText(v, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding()
+				if l.Size().Width+0.5 < need {
+					t.Errorf("the %s column is %.0f wide; %q needs %.0f", title, l.Size().Width, v, need)
+				}
+			}
+		}
+	}
+}
