@@ -29,6 +29,9 @@ func (c *Config) Check() Diagnostics {
 		top.http.standalone = true
 	}
 	ck.file(c.Main, top)
+	for _, h := range ck.https {
+		ck.zeroSizeZones(h)
+	}
 	c.Diagnostics = ck.diags
 	return ck.diags
 }
@@ -42,9 +45,9 @@ func CheckFile(f *File, ctx Context) Diagnostics {
 
 type checker struct {
 	diags Diagnostics
-	// modules is set once a load_module directive was read: from then on
-	// a directive the table does not know may come from that module.
-	modules bool
+	// https are the http blocks read, for the checks made once the
+	// whole config is read.
+	https []*httpInfo
 }
 
 // frame is one configuration level: what nginx keeps in one set of module
@@ -67,6 +70,8 @@ type frame struct {
 	// upstream {} bodies
 	upstreamFlags upstreamFlags
 	balancer      bool
+	// limits are the zones limit_req and limit_conn use at this level
+	limits map[*shmZone]bool
 }
 
 func (fr *frame) child(ctx Context) *frame {
@@ -79,6 +84,10 @@ type httpInfo struct {
 	logFormats map[string]bool
 	upstreams  map[string]bool
 	servers    []*frame
+	// the shared memory zones (zones.go)
+	zones     map[string]*shmZone
+	zoneOrder []*shmZone
+	caches    []cacheRef
 }
 
 func newHTTPInfo() *httpInfo {
@@ -153,10 +162,8 @@ func (ck *checker) directive(d *Directive, fr *frame) {
 	}
 	defs := specs[d.Name]
 	if defs == nil {
-		if ck.modules {
-			ck.warnf(d, `unknown directive "%s" (if a module loaded with load_module provides it, it has no effect in wsgideck)`, d.Name)
-			return
-		}
+		// even after load_module: wsgideck has no module to load, so a
+		// directive its table does not know is one it cannot serve
 		ck.errf(d, `unknown directive "%s"`, d.Name)
 		return
 	}
@@ -283,8 +290,6 @@ func (ck *checker) handler(d *Directive, spec *Spec, fr *frame) {
 	switch d.Name {
 	case "include":
 		ck.include(d, fr)
-	case "load_module":
-		ck.modules = true
 	case "events":
 		if ck.dup(d, fr) {
 			ck.body(d, fr.child(CtxEvents))
@@ -298,6 +303,8 @@ func (ck *checker) handler(d *Directive, spec *Spec, fr *frame) {
 		ck.body(d, h)
 		if d.Block.Close >= 0 {
 			ck.duplicateLocations(h.http)
+			ck.unknownCaches(h.http)
+			ck.https = append(ck.https, h.http)
 		}
 	case "server":
 		if fr.ctx == CtxUpstream {
@@ -423,6 +430,18 @@ func (ck *checker) handler(d *Directive, spec *Spec, fr *frame) {
 		}
 	case "gzip_types", "ssi_types", "charset_types", "sub_filter_types", "addition_types":
 		ck.mimeTypes(d, fr)
+	case "limit_req_zone", "limit_conn_zone":
+		ck.limitZone(d, fr)
+	case "limit_req":
+		ck.limitReq(d, fr)
+	case "limit_conn":
+		ck.limitConn(d, fr)
+	case "proxy_cache_path", "uwsgi_cache_path", "fastcgi_cache_path", "scgi_cache_path":
+		ck.cachePath(d, fr)
+	case "proxy_cache", "uwsgi_cache", "fastcgi_cache", "scgi_cache":
+		ck.cache(d, fr)
+	case "zone":
+		ck.upstreamZone(d, fr)
 	}
 }
 

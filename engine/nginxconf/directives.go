@@ -140,7 +140,7 @@ var implemented = map[string]bool{
 	"server":              true, "listen": true, "server_name": true,
 	"root": true, "alias": true, "index": true, "autoindex": true,
 	"try_files": true, "error_page": true, "recursive_error_pages": true,
-	"location": true, "internal": true, "limit_except": true,
+	"location": true, "internal": true, "limit_except": true, "resolver": true,
 	"allow": true, "deny": true,
 	"charset": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true,

@@ -39,11 +39,20 @@
 // nginx's words and "in FILE:LINE" form, what nginx -t would: unknown
 // directives, directives in the wrong context, wrong argument counts, a
 // missing ";" or "{", bad flag, size and time values, duplicates, bad
-// location nesting, and syntax errors. The first error in the list is the
-// one nginx -t prints. Directives that nginx knows but wsgideck's proxy does
-// not implement are accepted with a warning. The directive table ([Lookup])
-// lists every directive the Debian 12 nginx 1.22.1 binary knows without
-// load_module, with its contexts and argument counts.
+// location nesting, shared memory zones (limit_req_zone, limit_conn_zone,
+// *_cache_path and the directives that use their zones), and syntax
+// errors. The first error in the list is the one nginx -t prints.
+// Directives that nginx knows but wsgideck's proxy does not implement are
+// accepted with a warning. The directive table ([Lookup]) lists every
+// directive the Debian 12 nginx 1.22.1 binary knows without load_module,
+// with its contexts and argument counts; any other directive is nginx's
+// "unknown directive", after a load_module too (wsgideck loads no
+// modules, and load_module itself only warns).
+//
+// Two errors nginx reports without a useful place name the directive: a
+// zone that is used but never declared ("zero size shared memory zone",
+// which nginx prints with no file and line) and a *_cache zone that no
+// *_cache_path declares (nginx names the line of the http block's "}").
 //
 // # Editing
 //

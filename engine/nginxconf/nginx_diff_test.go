@@ -75,7 +75,21 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 // nginx accepted the config.
 func compareWithNginx(t *testing.T, dir string) bool {
 	t.Helper()
+	return compareWithNginxAt(t, dir, 0)
+}
+
+// nginxWhere is the " in FILE:LINE" end of an nginx -t message.
+var nginxWhere = regexp.MustCompile(` in \S+:\d+$`)
+
+// compareWithNginxAt is compareWithNginx for an error that ours reports
+// at line of nginx.conf where nginx names no place, or a less useful one
+// (line 0: the same place as nginx).
+func compareWithNginxAt(t *testing.T, dir string, line int) bool {
+	t.Helper()
 	want := runNginxTest(t, dir)
+	if line != 0 && want.emerg != "" {
+		want.emerg = nginxWhere.ReplaceAllString(want.emerg, "") + fmt.Sprintf(" in %s:%d", filepath.Join(dir, "nginx.conf"), line)
+	}
 	cfg, err := Load(filepath.Join(dir, "nginx.conf"), nil)
 	got := ""
 	if err != nil {
@@ -116,6 +130,9 @@ var diffCases = []struct {
 	ok    bool // nginx -t accepts it
 	conf  string
 	files map[string]string
+	// line, when set, is the line of nginx.conf ours names where nginx
+	// names none or a less useful one (see the package doc)
+	line int
 }{
 	// Statement structure (ngx_conf_read_token, ngx_conf_parse).
 	{name: "ok minimal", ok: true, conf: ev("")},
@@ -330,6 +347,53 @@ var diffCases = []struct {
 		" limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\n" +
 		" server { listen 127.0.0.1:8080 http2; location / { limit_req zone=one; add_trailer X y; } }\n}\n"},
 	{name: "http2 directive is nginx 1.25", conf: s("http2 on;")},
+
+	// Shared memory zones (ngx_shared_memory_add and its users).
+	{name: "limit_req unknown zone", conf: s("location / {\n limit_req zone=nope;\n}"), line: 6},
+	{name: "limit_conn unknown zone", conf: s("location / {\n limit_conn nope 10;\n}"), line: 6},
+	{name: "first unknown zone", conf: s("limit_req zone=b;\nlocation / { limit_conn a 1; limit_req zone=a2; }"), line: 5},
+	{name: "upstream zone without size", conf: h("upstream u {\n zone uz;\n server 127.0.0.1:1;\n}"), line: 4},
+	{name: "upstream zone sized elsewhere", ok: true, conf: h("upstream u { zone uz 64k; server 127.0.0.1:1; }\nupstream v { zone uz; server 127.0.0.1:2; }")},
+	{name: "upstream zone too small", conf: h("upstream u { zone uz 1k; server 127.0.0.1:1; }")},
+	{name: "zone declared after use", ok: true, conf: h("server { listen 127.0.0.1:8080; limit_req zone=one burst=5 nodelay; }\nlimit_req_zone $binary_remote_addr zone=one:10m rate=10r/m;")},
+	{name: "limit_req on a limit_conn zone", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nserver { listen 127.0.0.1:8080;\n limit_req zone=c;\n}")},
+	{name: "limit_req_zone on a limit_conn zone", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nlimit_req_zone $binary_remote_addr zone=c:10m rate=1r/s;")},
+	{name: "upstream zone on a limit_req zone", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nupstream u { zone one 64k; server 127.0.0.1:1; }")},
+	{name: "zone sizes conflict", conf: h("upstream u { zone uz 64k; server 127.0.0.1:1; }\nupstream v { zone uz 128k; server 127.0.0.1:2; }")},
+	{name: "limit_req_zone no size", conf: h("limit_req_zone $binary_remote_addr zone=one rate=1r/s;")},
+	{name: "limit_req_zone bad size", conf: h("limit_req_zone $binary_remote_addr zone=one:abc rate=1r/s;")},
+	{name: "limit_req_zone too small", conf: h("limit_req_zone $binary_remote_addr zone=one:1k rate=1r/s;")},
+	{name: "limit_req_zone empty name", conf: h("limit_req_zone $binary_remote_addr zone=:10m rate=1r/s;")},
+	{name: "limit_req_zone bad rate", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/x;")},
+	{name: "limit_req_zone zero rate", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=0r/s;")},
+	{name: "limit_req_zone per minute", ok: true, conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=30r/m;")},
+	{name: "limit_req_zone bad parameter", conf: h("limit_req_zone $binary_remote_addr zone=one:10m foo=1;")},
+	{name: "limit_req_zone twice", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nlimit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;")},
+	{name: "limit_conn_zone no size", conf: h("limit_conn_zone $binary_remote_addr zone=c;")},
+	{name: "limit_conn_zone bad parameter", conf: h("limit_conn_zone $binary_remote_addr foo;")},
+	{name: "limit_conn_zone twice", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nlimit_conn_zone $remote_addr zone=c:10m;")},
+	{name: "limit_req bad burst", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one burst=x; }")},
+	{name: "limit_req zero burst", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one burst=0; }")},
+	{name: "limit_req bad delay", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one delay=-1; }")},
+	{name: "limit_req bad parameter", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one foo; }")},
+	{name: "limit_req without zone", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req burst=5; }")},
+	{name: "limit_req same zone twice", conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one; limit_req zone=one burst=2; }")},
+	{name: "limit_req two zones", ok: true, conf: h("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nlimit_req_zone $server_name zone=two:10m rate=1r/s;\nserver { listen 127.0.0.1:8080; limit_req zone=one; limit_req zone=two nodelay;\n location / { limit_req zone=one delay=3 burst=5; } }")},
+	{name: "limit_conn zero", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nserver { listen 127.0.0.1:8080; limit_conn c 0; }")},
+	{name: "limit_conn too many", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nserver { listen 127.0.0.1:8080; limit_conn c 65536; }")},
+	{name: "limit_conn same zone twice", conf: h("limit_conn_zone $binary_remote_addr zone=c:10m;\nserver { listen 127.0.0.1:8080; limit_conn c 1; limit_conn c 2; }")},
+	{name: "proxy_cache unknown zone", conf: s("location / {\n proxy_cache nope;\n}"), line: 6},
+	{name: "uwsgi_cache unknown zone", conf: s("uwsgi_cache nope;"), line: 5},
+	{name: "proxy_cache off and variables", ok: true, conf: s("location /a { proxy_cache off; }\nlocation /b { proxy_cache $host; }")},
+	{name: "proxy_cache twice", conf: h("proxy_cache_path PREFIX/c keys_zone=pc:1m;\nserver { listen 127.0.0.1:8080; proxy_cache off; proxy_cache pc; }")},
+	{name: "proxy_cache declared", ok: true, conf: h("proxy_cache_path PREFIX/c levels=1:2 keys_zone=pc:1m max_size=10m inactive=60m use_temp_path=off;\nserver { listen 127.0.0.1:8080; location / { proxy_cache pc; } }")},
+	{name: "uwsgi_cache on a proxy cache zone", conf: h("proxy_cache_path PREFIX/c keys_zone=pc:1m;\nserver { listen 127.0.0.1:8080;\n uwsgi_cache pc;\n}")},
+	{name: "cache path without keys_zone", conf: h("proxy_cache_path PREFIX/c levels=1:2;")},
+	{name: "cache path bad keys_zone", conf: h("proxy_cache_path PREFIX/c keys_zone=pc;")},
+	{name: "cache path small keys_zone", conf: h("proxy_cache_path PREFIX/c keys_zone=pc:4k;")},
+	{name: "cache path bad parameter", conf: h("proxy_cache_path PREFIX/c keys_zone=pc:1m bogus=1;")},
+	{name: "cache zone twice", conf: h("proxy_cache_path PREFIX/c keys_zone=pc:1m;\nproxy_cache_path PREFIX/d keys_zone=pc:1m;")},
+	{name: "zone errors after other errors", conf: s("limit_req zone=nope;\nbogus_directive;")},
 }
 
 func TestErrorsMatchNginx(t *testing.T) {
@@ -341,7 +405,7 @@ func TestErrorsMatchNginx(t *testing.T) {
 				files[k] = v
 			}
 			writeTree(t, dir, files)
-			if nginxOK := compareWithNginx(t, dir); nginxOK != tc.ok {
+			if nginxOK := compareWithNginxAt(t, dir, tc.line); nginxOK != tc.ok {
 				t.Errorf("nginx -t accepted it: %v, the table says %v", nginxOK, tc.ok)
 			}
 		})

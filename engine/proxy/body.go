@@ -24,6 +24,9 @@ type bodyReader struct {
 	err     error
 	read    int64
 	limit   int64 // 0: none (chunked bodies are checked while read)
+	// overSize is the size of the chunk that took the body past limit,
+	// for nginx's "%O+%O bytes".
+	overSize int64
 	// inChunk is set while data of a chunk is being read.
 	inChunk bool
 	expect  bool
@@ -115,6 +118,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if b.limit > 0 && b.read+size > b.limit {
+			b.overSize = size
 			b.err = errBodyTooLarge
 			return 0, b.err
 		}

@@ -103,9 +103,12 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 		}
 		p := sel.next(r, now)
 		if p == nil {
+			// 502 whatever the tries before it got, as nginx's
+			// NGX_HTTP_UPSTREAM_FT_NOLIVE; the log names the group
+			r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = scheme, &peer{name: up.name}, ""
 			r.errorf(levelError, "no live upstreams while connecting to upstream")
 			r.upstream.tries = append(r.upstream.tries, upstreamTry{addr: up.name, status: 502})
-			return status
+			return 502
 		}
 		r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = scheme, p, ""
 		start := now
@@ -135,7 +138,7 @@ func (r *request) cgiPass(mod upstreamModule, target *uwsgiPass, pc *passConf) i
 		if r.retryStatus(pc, a.status) && try+1 < maxTries {
 			a.body.Close()
 			c.srv.calls.put(a.body)
-			sel.done(p, true, r.now)
+			sel.done(p, failedBy(a.status), r.now)
 			t.response = elapsed
 			r.upstream.tries = append(r.upstream.tries, t)
 			status = a.status
@@ -300,21 +303,17 @@ func (r *request) resolvePass(target *uwsgiPass, mod upstreamModule) (*upstream,
 	for _, p := range []string{"uwsgi://", "http://"} {
 		addr = strings.TrimPrefix(addr, p)
 	}
-	if up := r.cfg.upstreams[addr]; up != nil {
-		return up, 0
-	}
-	network := "tcp"
-	a := addr
-	if strings.HasPrefix(addr, "unix:") {
-		network, a = "unix", addr[len("unix:"):]
-	}
 	if addr == "" {
 		r.errorf(levelError, "no upstream configuration")
 		return nil, 500
 	}
-	up := &upstream{name: addr, implicit: true, peers: []*peer{newPeer(addr, network, a, 1)}}
-	up.init()
-	return up, 0
+	if strings.HasPrefix(addr, "unix:") {
+		up := &upstream{name: addr, implicit: true, peers: []*peer{newPeer(addr, "unix", addr[len("unix:"):], 1)}}
+		up.init()
+		return up, 0
+	}
+	up, _, rc := r.varUpstream(addr, "")
+	return up, rc
 }
 
 // cgiParams evaluates uwsgi_param or fastcgi_param for the request.

@@ -101,6 +101,7 @@ func Compile(nc *nginxconf.Config, opts LoadOptions) (cfg *Config, err error) {
 			File:      nc.Main.Path,
 			Prefix:    prefix,
 			upstreams: map[string]*upstream{},
+			implicit:  map[string]*upstream{},
 			vars:      newVarTable(),
 			logs:      map[string]*logFile{},
 			ErrorLog:  "stderr",
@@ -472,7 +473,6 @@ func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) er
 	sc := &script{}
 	dirs := sd.Block.Expand()
 	var listens []*nginxconf.Directive
-	var names []*nginxconf.Directive
 	var deferred []*nginxconf.Directive
 	for _, d := range dirs {
 		switch d.Name {
@@ -480,15 +480,25 @@ func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) er
 			listens = append(listens, d)
 		case "server_name":
 			// nginx compiles a regex name at the directive, so its
-			// error names this line and comes before later ones
+			// error names this line and comes before later ones; the
+			// compiled form is kept for every address the server
+			// listens on. A name with a capital letter anywhere is
+			// matched caselessly, as nginx's NGX_REGEX_CASELESS.
 			for _, a := range d.Args {
-				if n := a.Value; strings.HasPrefix(n, "~") {
-					if _, err := compileRegex(n[1:]); err != nil {
+				n := a.Value
+				var re *regexp.Regexp
+				if strings.HasPrefix(n, "~") {
+					pat := n[1:]
+					var err error
+					re, err = compileRegexFold(pat, strings.ContainsAny(pat, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+					if err != nil {
 						return errAt(d, "%v", err)
 					}
+					cc.cfg.vars.defineCaptures(re)
 				}
+				srv.names = append(srv.names, n)
+				srv.nameRegexps = append(srv.nameRegexps, re)
 			}
-			names = append(names, d)
 		case "location":
 			deferred = append(deferred, d)
 		case "merge_slashes", "underscores_in_headers", "ignore_invalid_headers", "client_header_timeout":
@@ -508,12 +518,6 @@ func (cc *compiler) compileServer(httpConf *locConf, sd *nginxconf.Directive) er
 	srv.conf = conf
 	if len(sc.ops) > 0 {
 		srv.script = sc
-	}
-	// names
-	for _, d := range names {
-		for _, a := range d.Args {
-			srv.names = append(srv.names, a.Value)
-		}
 	}
 	if len(srv.names) > 0 {
 		srv.name = srv.names[0]
@@ -728,14 +732,8 @@ func (cc *compiler) finishListens() error {
 				l.names.addName("", srv, nil)
 				continue
 			}
-			for _, n := range srv.names {
-				if strings.HasPrefix(n, "~") {
-					pat := n[1:]
-					re, err := compileRegexFold(pat, strings.ContainsAny(pat, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-					if err != nil {
-						return fmt.Errorf("%v in server_name %q of the server in %s:%d", err, n, srv.file, srv.line)
-					}
-					cc.cfg.vars.defineCaptures(re)
+			for i, n := range srv.names {
+				if re := srv.nameRegexps[i]; re != nil {
 					l.names.addName("", srv, re)
 					continue
 				}

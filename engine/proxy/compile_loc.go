@@ -166,6 +166,10 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 			return err
 		}
 		c.recursiveError = v
+	case "resolver":
+		// only whether there is one: names are looked up with the
+		// system's resolver (see varUpstream)
+		c.resolver = true
 	case "internal":
 		if level != levelLocation {
 			return errAt(d, "\"internal\" directive is not allowed here")

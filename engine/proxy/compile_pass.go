@@ -488,18 +488,23 @@ func (cc *compiler) upstreamFor(d *nginxconf.Directive, hostport, defPort string
 	if _, err := strconv.Atoi(port); err != nil {
 		return nil, "", "", errAt(d, "invalid port in upstream %q", hostport)
 	}
-	ips, err := resolveHost(host, cc.lookup)
-	if err != nil {
-		// nginx resolves a *_pass host after reading the config and
-		// names the host alone
-		return nil, "", "", errAt(d, "host not found in upstream %q", host)
+	key := implicitKey(host, port)
+	up := cc.cfg.implicit[key]
+	if up == nil {
+		ips, err := resolveHost(host, cc.lookup)
+		if err != nil {
+			// nginx resolves a *_pass host after reading the config and
+			// names the host alone
+			return nil, "", "", errAt(d, "host not found in upstream %q", host)
+		}
+		up = &upstream{name: hostport, implicit: true}
+		for _, ip := range ips {
+			a := net.JoinHostPort(ip, port)
+			up.peers = append(up.peers, newPeer(a, "tcp", a, 1))
+		}
+		up.init()
+		cc.cfg.implicit[key] = up
 	}
-	up := &upstream{name: hostport, implicit: true}
-	for _, ip := range ips {
-		a := net.JoinHostPort(ip, port)
-		up.peers = append(up.peers, newPeer(a, "tcp", a, 1))
-	}
-	up.init()
 	proxyHost := hostport
 	if port == "80" && defPort == "80" {
 		proxyHost = host

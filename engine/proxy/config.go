@@ -38,7 +38,12 @@ type Config struct {
 
 	http      *httpConf
 	upstreams map[string]*upstream
-	vars      *varTable
+	// implicit are the groups of the literal *_pass addresses, by
+	// lower-cased "host:port": one group per address, shared by every
+	// directive naming it, and found by addresses made of variables, as
+	// nginx's implicit upstreams are.
+	implicit map[string]*upstream
+	vars     *varTable
 	// logs are the access log files the config opens, by path.
 	logs map[string]*logFile
 }
@@ -75,6 +80,10 @@ type vserver struct {
 	// one (what $server_name and server_name_in_redirect use).
 	names []string
 	name  string
+	// nameRegexps are the compiled "~" names, at the index of their
+	// entry in names (nil for the other names): compiled once, when the
+	// server_name directive is read, and shared by every address.
+	nameRegexps []*regexp.Regexp
 
 	conf      *locConf // the server level's own settings
 	script    *script  // server-level rewrite module directives
@@ -154,7 +163,10 @@ type locConf struct {
 	errorPages     []*errorPage
 	recursiveError bool
 	internal       bool
-	logNotFound    bool
+	// resolver is set by a resolver directive at this level or above:
+	// *_pass addresses made of variables may then name hosts.
+	resolver    bool
+	logNotFound bool
 
 	clientMaxBodySize int64
 	bodyTimeout       time.Duration

@@ -23,7 +23,8 @@ import (
 // 127.0.0.1:PORT and by this package on 127.0.0.2:PORT (same port, so
 // redirects built from the Host header are identical), and a table of raw
 // requests sent to both. Status, the status line, the headers that carry
-// meaning and the body must match.
+// meaning and the body must match, and at the end of the test the error
+// log lines about requests (see compareErrorLogs).
 
 // pair is nginx and our server running one config.
 type pair struct {
@@ -39,6 +40,8 @@ type pair struct {
 	logs     []string
 	// logDir holds ngx-logs/ and ours-logs/ for {{LOGDIR}}.
 	logDir string
+	// logsCompared is set once the error logs were compared.
+	logsCompared bool
 }
 
 // freeBothPort finds a port free on 127.0.0.1 and 127.0.0.2.
@@ -159,6 +162,9 @@ func newPair(t *testing.T, httpBody string) *pair {
 			t.Logf("our error log:\n%s", strings.Join(p.logs, "\n"))
 		}
 	})
+	// the error log is compared too: the lines about requests must be
+	// nginx's, in nginx's order
+	t.Cleanup(p.compareErrorLogs)
 	return p
 }
 

@@ -108,6 +108,13 @@ func (b *rawBackend) serve(c net.Conn) {
 		case path == "/headers":
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: backend-server\r\nDate: Mon, 01 Jan 2001 00:00:00 GMT\r\nX-Pad: pad\r\nX-Accel-Buffering: no\r\nX-Custom: custom\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Type: text/html; charset=latin1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 			return
+		case strings.HasPrefix(path, "/validators"):
+			// an answer with validators and ranges, for the filters
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nLast-Modified: Wed, 06 Mar 2024 06:07:08 GMT\r\nETag: \"v1\"\r\nAccept-Ranges: bytes\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789")
+			return
+		case strings.HasPrefix(path, "/plainlen"):
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789")
+			return
 		case path == "/close":
 			return
 		case path == "/slow":

@@ -105,6 +105,14 @@
 //   - The default prefix (for "root html", "logs/access.log") is the config
 //     file's directory, not Debian's /usr/share/nginx; nginx's default
 //     access log (logs/access.log) is used only when that directory exists.
+//   - An index name that evaluates to "" (index $arg_page index.html,
+//     without the argument) is skipped. nginx takes the directory itself
+//     as the index, redirects to the same URI again and again and answers
+//     500 "rewrite or internal redirection cycle".
+//   - resolver only says that *_pass addresses made of variables may name
+//     hosts (without one, such a host is nginx's 502 "no resolver defined
+//     to resolve"); the names are looked up with the system's resolver,
+//     not at the addresses the directive lists.
 //   - After a reload, keep-alive connections carry on with the new config
 //     instead of being closed by an exiting worker.
 //   - A streamed uwsgi_pass or fastcgi_pass answer is passed on whenever a

@@ -157,6 +157,7 @@ func (r *request) internalRedirect(uri, args string) int {
 	r.setURI(uri)
 	r.args = args
 	r.internal = true
+	r.uriReplaced = true
 	r.resetResponse()
 	// a redirected request starts with clean variables, as nginx clears
 	// the module contexts; set variables survive

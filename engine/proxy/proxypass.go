@@ -46,9 +46,12 @@ func (r *request) proxyPass() int {
 		now := r.c.srv.clock.now()
 		p := sel.next(r, now)
 		if p == nil {
+			// 502 whatever the tries before it got, as nginx's
+			// NGX_HTTP_UPSTREAM_FT_NOLIVE; the log names the group
+			r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = "http://", &peer{name: up.name}, uri
 			r.errorf(levelError, "no live upstreams while connecting to upstream")
 			r.upstream.tries = append(r.upstream.tries, upstreamTry{addr: up.name, status: 502})
-			return status
+			return 502
 		}
 		r.upstream.curScheme, r.upstream.curPeer, r.upstream.curURI = "http://", p, uri
 		start := now
@@ -69,7 +72,7 @@ func (r *request) proxyPass() int {
 		if r.retryStatus(pc, resp.StatusCode) && try+1 < maxTries {
 			resp.Body.Close()
 			uc.close()
-			sel.done(p, true, r.c.srv.clock.now())
+			sel.done(p, failedBy(resp.StatusCode), r.c.srv.clock.now())
 			r.upstream.tries = append(r.upstream.tries, t)
 			status = resp.StatusCode
 			continue
@@ -93,7 +96,7 @@ func (r *request) resolveProxy(pp *proxyPass) (*upstream, string, int) {
 	if pp.url != nil {
 		u := pp.url.eval(r)
 		rest, ok := cutPrefixFold(u, "http://")
-		if !ok {
+		if !ok || rest == "" {
 			r.errorf(levelError, "invalid URL prefix in %q", u)
 			return nil, "", 500
 		}
@@ -101,34 +104,30 @@ func (r *request) resolveProxy(pp *proxyPass) (*upstream, string, int) {
 		if i := strings.IndexByte(rest, '/'); i >= 0 {
 			hostport, puri, hasURI = rest[:i], rest[i:], true
 		}
-		if g := r.cfg.upstreams[hostport]; g != nil {
-			up, host, port = g, hostport, ""
-		} else {
-			h, p := hostport, "80"
-			if hh, pp, err := net.SplitHostPort(hostport); err == nil {
-				h, p = hh, pp
-			}
-			ips, err := resolveHost(h, nil)
-			if err != nil {
-				r.errorf(levelError, "%s could not be resolved (3: Host not found)", h)
-				return nil, "", 502
-			}
-			up = &upstream{name: hostport, implicit: true}
-			for _, ip := range ips {
-				a := net.JoinHostPort(ip, p)
-				up.peers = append(up.peers, newPeer(a, "tcp", a, 1))
-			}
-			up.init()
-			host, port = hostport, p
-			if p == "80" {
-				host = h
-			}
+		if hostport == "" {
+			// ngx_parse_url's "no host": nginx answers 500, not 502
+			r.errorf(levelError, "no host in upstream %q", rest)
+			return nil, "", 500
+		}
+		g, p, rc := r.varUpstream(hostport, "80")
+		if rc != 0 {
+			return nil, "", rc
+		}
+		up, host, port = g, hostport, p
+		if p == "80" {
+			// $proxy_host leaves out the default port
+			host = strings.TrimSuffix(hostport, ":80")
+		}
+		// $proxy_host (the default Host header) is set whether or not
+		// the URL has a URI part
+		r.upstream.proxyHost, r.upstream.proxyPort = host, port
+		if port == "" {
+			r.upstream.proxyPort = "80"
 		}
 		// with variables the URI is used as given (or the request's)
 		if !hasURI {
 			return up, r.requestURIForProxy(false, "", ""), 0
 		}
-		r.upstream.proxyHost, r.upstream.proxyPort = host, port
 		return up, puri, 0
 	}
 	r.upstream.proxyHost, r.upstream.proxyPort = host, port
@@ -146,7 +145,7 @@ func (r *request) resolveProxy(pp *proxyPass) (*upstream, string, int) {
 // (escaped) current URI, with the location's prefix replaced by the
 // proxy_pass URI.
 func (r *request) requestURIForProxy(hasURI bool, puri, location string) string {
-	if !hasURI && !r.internal {
+	if !hasURI && !r.uriReplaced {
 		return r.rawTarget
 	}
 	if hasURI && !r.validLocation {

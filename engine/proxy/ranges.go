@@ -16,6 +16,10 @@ func (r *request) rangeFilter() int {
 	if w.status != 200 || w.contentLength == -1 || r.major < 1 {
 		return 0
 	}
+	if r.conf.maxRanges == 0 {
+		// "max_ranges 0" turns ranges off: not even Accept-Ranges
+		return 0
+	}
 	rv := r.hdr(hRange)
 	if len(rv) < 7 || !equalFoldASCII(rv[:6], "bytes=") {
 		w.headers = append(w.headers, acceptRangesHeader)

@@ -95,11 +95,15 @@ type request struct {
 	body          bodyReader
 
 	// processing state
-	uri         string
-	uriBuf      []byte
-	args        string
-	exten       string
-	internal    bool
+	uri      string
+	uriBuf   []byte
+	args     string
+	exten    string
+	internal bool
+	// uriReplaced is nginx's !valid_unparsed_uri: a rewrite or an
+	// internal redirect (not a jump to a named location) replaced the
+	// client's URI, so proxy_pass without a URI part sends $uri.
+	uriReplaced bool
 	uriChanges  int
 	uriChanged  bool
 	errorPage   bool

@@ -150,6 +150,7 @@ func (r *request) doRewrite(op *scriptOp) (scriptResult, bool) {
 	}
 	r.setURI(uri)
 	r.internal = true
+	r.uriReplaced = true
 	switch op.flag {
 	case flagBreak:
 		r.uriChanged = false

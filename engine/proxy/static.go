@@ -129,7 +129,7 @@ func (r *request) staticHandler() (rc int, ok bool) {
 	var f staticFile
 	err := f.open(pathb)
 	if err != nil {
-		path := string(pathb)
+		path := string(pathb[:len(pathb)-1]) // without the NUL
 		code := openErrorStatus(err)
 		if code != 404 || r.conf.logNotFound {
 			lvl := levelError
@@ -151,7 +151,7 @@ func (r *request) staticHandler() (rc int, ok bool) {
 		return 301, true
 	}
 	if !f.isRegular {
-		r.errorf(levelCrit, "%q is not a regular file", string(pathb))
+		r.errorf(levelCrit, "%q is not a regular file", string(pathb[:len(pathb)-1]))
 		return 404, true
 	}
 	if r.method == "POST" {

@@ -87,8 +87,26 @@ func (u *upstream) init() {
 	}
 }
 
-// tries is how many peers a request may try (nginx: the number of servers).
-func (u *upstream) tries() int { return len(u.peers) + len(u.backups) }
+// tries is how many peers a request may try: nginx's
+// ngx_http_upstream_tries, the number of servers not marked down
+// (at least one, so that a group of down servers logs "no live
+// upstreams").
+func (u *upstream) tries() int {
+	n := 0
+	for _, list := range [2][]*peer{u.peers, u.backups} {
+		for _, p := range list {
+			if !p.down {
+				n++
+			}
+		}
+	}
+	return max(n, 1)
+}
+
+// failedBy reports whether an answer with status that
+// *_next_upstream retries counts as a failure of the peer: 403 and 404
+// never do (nginx's NGX_PEER_NEXT).
+func failedBy(status int) bool { return status != 403 && status != 404 }
 
 // pick is one peer choice for one try of a request.
 type pick struct {
@@ -154,10 +172,8 @@ func (s *selection) next(r *request, now time.Time) *peer {
 		}
 	}
 	if p == nil {
-		// all peers failed: mark them live again for a quick recovery
-		for _, q := range u.peers {
-			q.fails = 0
-		}
+		// nginx 1.22 no longer marks every peer live again here (the
+		// old "quick recovery"): failed peers wait out fail_timeout
 		return nil
 	}
 	s.tried = append(s.tried, p)
@@ -180,9 +196,10 @@ func (s *selection) usable(p *peer, now time.Time) bool {
 
 // rrPeer is nginx's smooth weighted round robin.
 func (s *selection) rrPeer(peers []*peer, now time.Time) *peer {
-	if len(peers) == 1 {
+	if len(peers) == 1 && len(s.u.peers)+len(s.u.backups) == 1 {
 		p := peers[0]
-		// a single server is never marked unavailable by max_fails
+		// a single server (in a group without backup servers: nginx's
+		// peers->single) is never marked unavailable by max_fails
 		if p.down || s.wasTried(p) || (p.maxConns > 0 && p.conns >= p.maxConns) {
 			return nil
 		}

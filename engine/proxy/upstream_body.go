@@ -86,7 +86,7 @@ func (r *request) bufferBody() (*bufferedBody, int) {
 			r.keepAlive = false
 			switch {
 			case errors.Is(err, errBodyTooLarge):
-				r.errorf(levelError, "client intended to send too large chunked body: %d+ bytes", br.read)
+				r.errorf(levelError, "client intended to send too large chunked body: %d+%d bytes", br.read, br.overSize)
 				r.c.lingering = true
 				return nil, 413
 			case isTimeout(err):
