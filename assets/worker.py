@@ -622,11 +622,19 @@ class Worker:
                 mod = load_file(wsgi_file)
             else:
                 raise LookupError("no app configured: set module (or wsgi) or wsgi-file")
-            app = getattr(mod, callable_name, None)
+            # "NAME()" is an app factory, as on uWSGI: NAME is called with
+            # no arguments and returns the app (module = flaskr:create_app()).
+            factory = callable_name.endswith("()")
+            name = callable_name[:-2] if factory else callable_name
+            app = getattr(mod, name, None)
             if app is None:
-                raise LookupError("%s has no callable %r (set callable, or module = %s:NAME)" % (what, callable_name, module or "MODULE"))
+                raise LookupError("%s has no callable %r (set callable, or module = %s:NAME)" % (what, name, module or "MODULE"))
             if not callable(app):
-                raise TypeError("%s.%s is a %s, not a callable" % (what, callable_name, type(app).__name__))
+                raise TypeError("%s.%s is a %s, not a callable" % (what, name, type(app).__name__))
+            if factory:
+                app = app()
+                if not callable(app):
+                    raise TypeError("%s.%s returned a %s, not a WSGI callable" % (what, callable_name, type(app).__name__))
         except KeyboardInterrupt:
             raise
         except BaseException as e:
