@@ -150,7 +150,8 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			// What nginx finds only after reading the whole file comes
 			// after its "syntax is ok" line, as there.
-			if errors.Is(err, proxy.ErrNoEvents) {
+			var d *nginxconf.Diagnostic
+			if errors.Is(err, proxy.ErrNoEvents) || errors.As(err, &d) && d.AfterParse {
 				syntaxOK()
 			}
 			return failed(err)

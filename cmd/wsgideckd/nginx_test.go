@@ -119,6 +119,7 @@ func TestNginxCommandTest(t *testing.T) {
 		// found after the syntax check: "syntax is ok" comes first
 		"noevents.conf": "http { server { listen 127.0.0.1:1; } }\n",
 		"badlog.conf":   "events {}\nhttp { access_log /nonexistent-dir/a.log; server { listen 127.0.0.1:1; } }\n",
+		"zerozone.conf": "events {}\nhttp { server { listen 127.0.0.1:1; location / { limit_req zone=nope; } } }\n",
 	}
 	for name, text := range confs {
 		path := filepath.Join(dir, name)

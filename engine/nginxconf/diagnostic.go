@@ -37,6 +37,10 @@ type Diagnostic struct {
 	Offset   int
 	// Directive is the directive the diagnostic is about, or nil.
 	Directive *Directive
+	// AfterParse marks what nginx finds only once the whole configuration
+	// is read (creating shared memory zones, in ngx_init_cycle): nginx -t
+	// prints "syntax is ok" before it.
+	AfterParse bool
 }
 
 var _ error = (*Diagnostic)(nil)

@@ -278,6 +278,7 @@ func (ck *checker) zeroSizeZones(h *httpInfo) {
 	for _, z := range h.zoneOrder {
 		if z.size == 0 {
 			ck.errf(z.first, `zero size shared memory zone "%s"`, z.name)
+			ck.diags[len(ck.diags)-1].AfterParse = true
 			return
 		}
 	}
