@@ -7,37 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wsgideck/wsgideck/ui/deck"
 )
-
-// selectAfter finds the select that follows a label with the given text,
-// as a form lays them out.
-func (h *harness) selectAfter(label string) *widget.Select {
-	h.t.Helper()
-	seen := false
-	for _, o := range h.objects() {
-		switch x := o.(type) {
-		case *widget.Label:
-			if x.Text == label {
-				seen = true
-			}
-		case *canvas.Text:
-			if x.Text == label {
-				seen = true
-			}
-		case *widget.Select:
-			if seen && x.Visible() {
-				return x
-			}
-		}
-	}
-	h.t.Fatalf("no select after the label %q:\n%s", label, h.texts())
-	return nil
-}
 
 // choose picks the option of s that starts with prefix, as a user does.
 func (h *harness) choose(s *widget.Select, prefix string) {

@@ -192,25 +192,34 @@ func (h *harness) tap(text string) {
 // a form lays them out.
 func (h *harness) entryAfter(label string) *widget.Entry {
 	h.t.Helper()
+	return widgetAfter[*widget.Entry](h, "entry", label)
+}
+
+// selectAfter finds the select that follows a label with the given text.
+func (h *harness) selectAfter(label string) *widget.Select {
+	h.t.Helper()
+	return widgetAfter[*widget.Select](h, "select", label)
+}
+
+// widgetAfter finds the first visible widget of type W (named kind in the
+// failure) after the label with the given text, in the window's order.
+func widgetAfter[W fyne.CanvasObject](h *harness, kind, label string) W {
+	h.t.Helper()
 	seen := false
 	for _, o := range h.objects() {
 		switch x := o.(type) {
 		case *widget.Label:
-			if x.Text == label {
-				seen = true
-			}
+			seen = seen || x.Text == label
 		case *canvas.Text:
-			if x.Text == label {
-				seen = true
-			}
-		case *widget.Entry:
-			if seen && visible(x) {
-				return x
-			}
+			seen = seen || x.Text == label
+		}
+		if w, ok := o.(W); ok && seen && visible(w) {
+			return w
 		}
 	}
-	h.t.Fatalf("no entry after the label %q", label)
-	return nil
+	h.t.Fatalf("no %s after the label %q:\n%s", kind, label, h.texts())
+	var none W
+	return none
 }
 
 // editor finds the visible source editor.
