@@ -2,8 +2,6 @@ package appserver
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,12 +30,7 @@ def make_nothing():
 	}
 	body := func(url string) string {
 		t.Helper()
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := get(t, url)
 		return fmt.Sprintf("%d %s", resp.StatusCode, b)
 	}
 	theirs := peertest.FreeAddr(t)
