@@ -116,9 +116,16 @@ func waitReady(t *testing.T, s *Server) {
 	t.Fatalf("workers not ready")
 }
 
-// rawHTTP sends raw bytes and returns everything the server sends back
-// until it closes the connection.
+// rawExchange sends raw bytes and returns everything the server sends
+// back until it closes the connection.
 func rawExchange(t *testing.T, network, addr string, req []byte) string {
+	t.Helper()
+	return rawExchangeOpts(t, network, addr, req, false)
+}
+
+// rawExchangeOpts is rawExchange that, with closeWrite, also shuts the sending
+// side once req is written (TCP only).
+func rawExchangeOpts(t *testing.T, network, addr string, req []byte, closeWrite bool) string {
 	t.Helper()
 	c, err := net.Dial(network, addr)
 	if err != nil {
@@ -129,15 +136,11 @@ func rawExchange(t *testing.T, network, addr string, req []byte) string {
 	if _, err := c.Write(req); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	buf := make([]byte, 4096)
-	for {
-		n, err := c.Read(buf)
-		out.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	if closeWrite {
+		c.(*net.TCPConn).CloseWrite()
 	}
+	var out bytes.Buffer
+	out.ReadFrom(c)
 	return out.String()
 }
 

@@ -1,7 +1,6 @@
 package appserver
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -111,19 +110,7 @@ func ourExtras(ours, theirs string) string {
 // sent less than its Content-Length and stopped) and reads the reply.
 func halfClosedExchange(t *testing.T, addr string, req []byte) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := c.Write(req); err != nil {
-		t.Fatal(err)
-	}
-	c.(*net.TCPConn).CloseWrite()
-	var out bytes.Buffer
-	out.ReadFrom(c)
-	return out.String()
+	return rawExchangeOpts(t, "tcp", addr, req, true)
 }
 
 // TestRequestPathLikeUWSGI sends the same raw HTTP requests to one app on
