@@ -1,18 +1,22 @@
 package configgen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // CheckLocal checks a local Config against the project folder dir it is
 // for, before anything is written: Validate's checks, and that what the
 // config points at is there. The app module must be a file or package
 // under Chdir, a PythonPath folder or the virtualenv's site-packages (a
-// typo in it would only show when the app fails to load); PythonPath and
+// typo in it would only show when the app fails to load), or one the
+// project's Python finds installed; PythonPath and
 // Venv must be folders. Relative paths are relative to dir. It returns nil
 // or a *ValidationError naming every bad field, as Validate does.
 //
@@ -77,7 +81,7 @@ func CheckLocal(dir string, c Config) error {
 				break
 			}
 		}
-		if !found {
+		if !found && !installed(c.Venv, in, roots, m) {
 			add("App.Module", m, moduleMissing(dir, chdir, m))
 		}
 	}
@@ -134,4 +138,39 @@ func isDir(p string) bool {
 func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir()
+}
+
+// installed asks the project's Python (the virtualenv's, else python3 on
+// PATH) whether module m's top-level package is installed, with roots on
+// sys.path first: an app can be a package installed with pip or apt
+// rather than a file in the project. Only the top-level name is looked
+// up: finding a submodule would import (run) its parent package.
+// Without an interpreter to ask, the answer is no.
+func installed(venv string, in func(string) string, roots []string, m string) bool {
+	python := ""
+	if venv != "" {
+		for _, name := range []string{"bin/python3", "bin/python"} {
+			if p := filepath.Join(in(venv), name); isFile(p) {
+				python = p
+				break
+			}
+		}
+	}
+	if python == "" {
+		p, err := exec.LookPath("python3")
+		if err != nil {
+			return false
+		}
+		python = p
+	}
+	top, _, _ := strings.Cut(m, ".")
+	const probe = "import importlib.util, sys; sys.path[:0] = sys.argv[2:]; " +
+		"sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// As the worker runs: the user's site-packages count; the folder the
+	// app runs from is first (roots[0]).
+	cmd := exec.CommandContext(ctx, python, append([]string{"-c", probe, top}, roots...)...)
+	cmd.Dir = roots[0]
+	return cmd.Run() == nil
 }

@@ -86,6 +86,20 @@ func TestCheckLocalRefusesWhatIsNotThere(t *testing.T) {
 	}
 }
 
+// A module the project's Python finds installed (here the standard
+// library's) is not in the folder but is accepted: apps can be installed
+// packages.
+func TestCheckLocalAcceptsAnInstalledModule(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, "app.py")
+	if err := CheckLocal(dir, localConfig("wsgiref.simple_server")); err != nil {
+		t.Errorf("an installed module: %v", err)
+	}
+	if err := CheckLocal(dir, localConfig("wsgiref_no_such_module.app")); err == nil {
+		t.Error("a module neither in the folder nor installed was accepted")
+	}
+}
+
 func TestCheckLocalFolderGone(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "gone")
 	err := CheckLocal(dir, localConfig("app"))
