@@ -45,6 +45,12 @@
 // writes nothing, and the Runner's log gets each request as a line in
 // nginx's combined format.
 //
+// Traces: each finished request followed through its hops ([Runner.Traces]):
+// the proxy's record and the engine's (the worker, its pid, its time and
+// outcome), paired by method, URI and time, since neither tier tells the
+// other which request is which. A request the proxy answered alone (a
+// static file, a 502 while the engine is down) has no engine hop.
+//
 // Events: state changes, workers spawned, dead, killed by harakiri or
 // recycled (the engine's own events, from appserver.Server.Subscribe),
 // reloads, finished requests of both tiers, and log lines.

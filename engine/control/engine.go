@@ -395,6 +395,7 @@ func (r *Runner) engineEvent(run *engineRun, ev appserver.Event) {
 
 // engineRequest receives every request the engine finished.
 func (r *Runner) engineRequest(ev appserver.RequestEvent) {
+	r.traces.engine(&ev)
 	if !r.events.wants(EventRequest) {
 		return
 	}

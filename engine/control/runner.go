@@ -60,6 +60,7 @@ type Runner struct {
 	opts       RunnerOptions
 	ini, nginx string
 	logs       *logRing
+	traces     *tracer
 	events     bus
 
 	// cmd serialises the commands that change what runs; it is a
@@ -103,11 +104,12 @@ func NewRunner(opts RunnerOptions) *Runner {
 		opts.ReadyTimeout = time.Minute
 	}
 	r := &Runner{
-		opts:  opts,
-		ini:   opts.Ini,
-		nginx: opts.Nginx,
-		logs:  newLogRing(opts.LogLines),
-		cmd:   make(chan struct{}, 1),
+		opts:   opts,
+		ini:    opts.Ini,
+		nginx:  opts.Nginx,
+		logs:   newLogRing(opts.LogLines),
+		traces: newTracer(opts.Now, DefaultTraces),
+		cmd:    make(chan struct{}, 1),
 	}
 	if r.ini == "" {
 		r.ini = filepath.Join(opts.Dir, configgen.FileUWSGIIni)

@@ -146,6 +146,22 @@ func (p *projectAdapter) Logs(after uint64, max int) []deck.LogLine {
 	return out
 }
 
+func (p *projectAdapter) Traces(after uint64, max int) []deck.Trace {
+	ts := p.r.Traces(after, max)
+	out := make([]deck.Trace, len(ts))
+	for i, t := range ts {
+		out[i] = deck.Trace{Seq: t.Seq, Start: t.Start, Method: t.Method, URI: t.URI, Status: t.Status, Total: t.Total}
+		if h := t.Proxy; h != nil {
+			out[i].Proxy = &deck.ProxyHop{Status: h.Status, Duration: h.Duration, Bytes: h.Bytes, Upstream: h.Upstream}
+		}
+		if h := t.Engine; h != nil {
+			out[i].Engine = &deck.EngineHop{Duration: h.Duration, Worker: h.Worker, PID: h.PID, Status: h.Status,
+				Bytes: h.Bytes, Outcome: h.Outcome}
+		}
+	}
+	return out
+}
+
 // Check runs the Deck's check of the files on disk; each fix saves both
 // files through the report (refusing while the editors hold unsaved edits).
 func (p *projectAdapter) Check(ctx context.Context) []deck.Finding {

@@ -107,6 +107,11 @@ type Project interface {
 	// lines still kept; LogLine.Seq says how many it missed.
 	Logs(after uint64, max int) []LogLine
 
+	// Traces returns up to max request traces with Seq > after, oldest
+	// first (all when max <= 0), the way Logs does: each request that
+	// finished, followed through the proxy and the engine.
+	Traces(after uint64, max int) []Trace
+
 	// Check runs the cross-tier check on the files on disk: ports in use
 	// (naming the process that holds them), the proxy's upstream against
 	// the engine's sockets and protocols, missing static folders. Each
@@ -330,6 +335,56 @@ type LogLine struct {
 	Worker int // for LogWorker (and request lines): the worker id; 0 if unknown
 	Level  Level
 	Text   string
+}
+
+// Trace is one finished request followed through its hops: the proxy,
+// then the engine and the worker that ran the app.
+type Trace struct {
+	Seq    uint64
+	Start  time.Time
+	Method string
+	URI    string
+	Status int // what the client got
+	// Total is the request's time as its first hop saw it.
+	Total time.Duration
+	// Proxy is nil for a request sent straight to the engine.
+	Proxy *ProxyHop
+	// Engine is nil when the proxy answered alone: a static file, or an
+	// error because the engine did not answer (502).
+	Engine *EngineHop
+}
+
+// ProxyHop is the proxy's part of a trace.
+type ProxyHop struct {
+	Status   int
+	Duration time.Duration
+	Bytes    int64
+	Upstream string // the engine address it asked; "" when it answered alone
+}
+
+// EngineHop is the engine's part of a trace, from the master taking the
+// request to the worker's last byte (a wait for a free worker included).
+type EngineHop struct {
+	Duration time.Duration
+	Worker   int // 0: the master answered itself
+	PID      int
+	Status   int
+	Bytes    int64
+	Outcome  string // "ok", "exception", "worker-lost", "static"...
+}
+
+// ProxyOwn is the time the proxy spent on its own: its total minus the
+// engine's part.
+func (t *Trace) ProxyOwn() time.Duration {
+	switch {
+	case t.Proxy == nil:
+		return 0
+	case t.Engine == nil:
+		return t.Total
+	case t.Engine.Duration > t.Total:
+		return 0
+	}
+	return t.Total - t.Engine.Duration
 }
 
 // Severity grades problems and findings.

@@ -23,11 +23,12 @@ const (
 	TabIni      = "uwsgi.ini"
 	TabNginx    = "nginx.conf"
 	TabLogs     = "Logs"
+	TabRequests = "Requests"
 	TabExport   = "Export"
 )
 
 // Tabs lists the tab names in order.
-var Tabs = []string{TabOverview, TabWorkers, TabGraphs, TabIni, TabNginx, TabLogs, TabExport}
+var Tabs = []string{TabOverview, TabWorkers, TabGraphs, TabIni, TabNginx, TabLogs, TabRequests, TabExport}
 
 // Options configure a Deck.
 type Options struct {
@@ -85,6 +86,7 @@ type Deck struct {
 	ini      *configTab
 	ngx      *configTab
 	logs     *logsTab
+	requests *requestsTab
 	export   *exportTab
 	status   *statusBar
 	root     fyne.CanvasObject
@@ -132,6 +134,7 @@ func New(o Options) *Deck {
 	d.ini = newIniTab(d)
 	d.ngx = newNginxTab(d)
 	d.logs = newLogsTab(d)
+	d.requests = newRequestsTab(d)
 	d.export = newExportTab(d)
 
 	d.tabs = container.NewAppTabs()
@@ -146,6 +149,7 @@ func New(o Options) *Deck {
 	add(TabIni, theme.DocumentIcon(), d.ini.root)
 	add(TabNginx, theme.DocumentIcon(), d.ngx.root)
 	add(TabLogs, theme.MenuIcon(), d.logs.root)
+	add(TabRequests, theme.MailForwardIcon(), d.requests.root)
 	add(TabExport, theme.UploadIcon(), d.export.root)
 	d.tabs.OnSelected = func(ti *container.TabItem) { d.tabShown(ti.Text) }
 
@@ -203,6 +207,7 @@ func (d *Deck) SelectProject(id string) {
 	d.sidebar.selectID(id)
 	d.graphs.reset()
 	d.logs.reset()
+	d.requests.reset()
 	d.workers.reset()
 	d.ini.setProject(p)
 	d.ngx.setProject(p)
@@ -251,6 +256,8 @@ func (d *Deck) tabShown(name string) {
 		d.export.shown()
 	case TabLogs:
 		d.logs.onShow()
+	case TabRequests:
+		d.requests.onShow()
 	}
 }
 
@@ -308,6 +315,7 @@ func (d *Deck) apply(r pollResult) {
 	}
 	d.graphs.push(r, d.CurrentTab() == TabGraphs)
 	d.logs.push(r.logs)
+	d.requests.push(r.traces)
 }
 
 // Snapshot returns the selected project's last known state.

@@ -37,6 +37,7 @@ type logsTab struct {
 	total   int   // lines ever pushed since the last reset: line n (0-based) sits at lines[n%MaxLogLines]
 	shown   []int // the numbers (as in total) of the kept lines that pass the filters, ascending
 	dropped uint64
+	lastSeq uint64 // the Seq of the last line pushed: a gap means lines were dropped before they came
 
 	list    *widget.List
 	source  *widget.Select
@@ -48,7 +49,12 @@ type logsTab struct {
 	empty   *widget.Label // says why the list is empty
 	workers []int
 	stale   bool // lines arrived while the tab was not on screen
-	root    fyne.CanvasObject
+	// atBottom is the list's scroll offset and size right after following
+	// scrolled it to the bottom: an offset above it, at the same size,
+	// means the user scrolled up to read, which stops following.
+	atBottom     float32
+	atBottomSize fyne.Size
+	root         fyne.CanvasObject
 }
 
 func newLogsTab(d *Deck) *logsTab {
@@ -84,7 +90,7 @@ func newLogsTab(d *Deck) *logsTab {
 	l.source.OnChanged, l.level.OnChanged, l.worker.OnChanged, l.search.OnChanged = refilter, refilter, refilter, refilter
 	l.follow.OnChanged = func(on bool) {
 		if on {
-			l.list.ScrollToBottom()
+			l.scrollToBottom()
 		}
 	}
 	copyB := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), l.copyShown)
@@ -103,7 +109,7 @@ func newLogsTab(d *Deck) *logsTab {
 }
 
 func (l *logsTab) reset() {
-	l.lines, l.head, l.total, l.shown, l.dropped = nil, 0, 0, nil, 0
+	l.lines, l.head, l.total, l.shown, l.dropped, l.lastSeq = nil, 0, 0, nil, 0, 0
 	l.workers = nil
 	l.worker.Options = []string{allWorkers}
 	l.worker.SetSelected(allWorkers)
@@ -117,8 +123,20 @@ func (l *logsTab) onShow() {
 		l.changed()
 	}
 	if l.follow.Checked {
-		l.list.ScrollToBottom()
+		l.scrollToBottom()
 	}
+}
+
+// scrollToBottom shows the newest line and remembers where that is.
+func (l *logsTab) scrollToBottom() {
+	l.list.ScrollToBottom()
+	l.atBottom, l.atBottomSize = l.list.GetScrollOffset(), l.list.Size()
+}
+
+// userScrolledUp reports whether the list was scrolled up since following
+// last put it at the bottom (the list has no scroll callback of its own).
+func (l *logsTab) userScrolledUp() bool {
+	return l.list.Size() == l.atBottomSize && l.list.GetScrollOffset() < l.atBottom-1
 }
 
 // line returns line number n (see total).
@@ -133,6 +151,10 @@ func (l *logsTab) push(lines []LogLine) {
 	newWorkers := false
 	q, wantWorker := l.filterArgs()
 	for _, ln := range lines {
+		if ln.Seq > l.lastSeq+1 {
+			l.dropped += ln.Seq - l.lastSeq - 1
+		}
+		l.lastSeq = max(l.lastSeq, ln.Seq)
 		if len(l.lines) < MaxLogLines {
 			l.lines = append(l.lines, ln)
 		} else {
@@ -179,10 +201,15 @@ func (l *logsTab) changed() {
 		return
 	}
 	l.stale = false
+	if l.follow.Checked && l.userScrolledUp() {
+		// Someone is reading older lines: new ones must not yank the
+		// view down. Ticking Follow again goes back to the bottom.
+		l.follow.SetChecked(false)
+	}
 	l.updateFooter()
 	l.list.Refresh()
 	if l.follow.Checked {
-		l.list.ScrollToBottom()
+		l.scrollToBottom()
 	}
 }
 

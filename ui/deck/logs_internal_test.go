@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -146,5 +147,52 @@ func TestHiddenLogsTabWaitsUntilShown(t *testing.T) {
 	l.onShow()
 	if l.stale || !strings.HasPrefix(l.footer.Text, "1 line, 1 shown") || l.empty.Visible() {
 		t.Errorf("after showing: footer %q, stale %v, empty hint visible %v", l.footer.Text, l.stale, l.empty.Visible())
+	}
+}
+
+// Following keeps the newest line in view; a user who scrolls up to read
+// stops following (the next lines do not yank the view back down), and
+// ticking Follow again goes back to the bottom.
+func TestLogsFollowStopsWhenTheUserScrollsUp(t *testing.T) {
+	l := newTestLogsTab(t)
+	w := test.NewTempWindow(t, l.root)
+	w.Resize(fyne.NewSize(700, 400))
+	seq := uint64(0)
+	more := func(n int) {
+		var b []LogLine
+		for range n {
+			seq++
+			b = append(b, LogLine{Seq: seq, Source: LogEngine, Text: fmt.Sprintf("line %d", seq)})
+		}
+		l.push(b)
+	}
+	more(300)
+	bottom := l.list.GetScrollOffset()
+	if bottom <= 0 {
+		t.Fatalf("following 300 lines: scroll offset %v, want the bottom", bottom)
+	}
+
+	// The mouse wheel over the list, upwards.
+	test.Scroll(w.Canvas(), fyne.NewPos(350, 200), 0, 500)
+	up := l.list.GetScrollOffset()
+	if up >= bottom {
+		t.Fatalf("scrolling up left the offset at %v (bottom %v)", up, bottom)
+	}
+	more(50)
+	if got := l.list.GetScrollOffset(); got != up {
+		t.Errorf("new lines moved the view from %v to %v while the user reads above", up, got)
+	}
+	if l.follow.Checked {
+		t.Error("Follow stays ticked after the user scrolled up")
+	}
+
+	test.Tap(l.follow)
+	if !l.follow.Checked || l.list.GetScrollOffset() <= bottom {
+		t.Errorf("ticking Follow again: checked %v, offset %v (was %v before 50 more lines)", l.follow.Checked, l.list.GetScrollOffset(), bottom)
+	}
+	before := l.list.GetScrollOffset()
+	more(10)
+	if got := l.list.GetScrollOffset(); got <= before || !l.follow.Checked {
+		t.Errorf("following again: 10 more lines moved the view from %v to %v, Follow ticked %v", before, got, l.follow.Checked)
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"github.com/wsgideck/wsgideck/engine/metrics"
 )
 
-// maxLogBatch bounds the log lines one poll takes: a burst of logging
-// cannot stall the window, and the rest come with the next polls.
+// maxLogBatch is how many log lines one call to Project.Logs returns.
 const maxLogBatch = 2000
+
+// maxLogBatches bounds the batches one poll takes (the backend keeps
+// 10,000 lines: 5 batches).
+const maxLogBatches = 8
 
 // poller reads the backend. Its cursors (the last sample and log line
 // seen) belong to whichever goroutine polls: the polling goroutine, or the
@@ -27,6 +30,7 @@ type poller struct {
 	totalSince  time.Time
 	proxySince  time.Time
 	logSeq      uint64
+	traceSeq    uint64
 }
 
 // pollResult is one poll: every project's state, and the selected
@@ -39,6 +43,7 @@ type pollResult struct {
 	proxy   []ProxySample
 	proxyOK bool
 	logs    []LogLine
+	traces  []Trace
 }
 
 func newPoller(b Backend) *poller {
@@ -67,7 +72,7 @@ func (p *poller) poll() pollResult {
 	if gen != p.curGen {
 		p.curGen = gen
 		p.workerSince = map[int]time.Time{}
-		p.totalSince, p.proxySince, p.logSeq = time.Time{}, time.Time{}, 0
+		p.totalSince, p.proxySince, p.logSeq, p.traceSeq = time.Time{}, time.Time{}, 0, 0
 	}
 	r := pollResult{gen: gen, snaps: map[string]Snapshot{}}
 	for _, info := range p.b.Projects() {
@@ -98,9 +103,36 @@ func (p *poller) poll() pollResult {
 			r.proxy = h
 		}
 	}
-	r.logs = pr.Logs(p.logSeq, maxLogBatch)
-	if n := len(r.logs); n > 0 {
-		p.logSeq = r.logs[n-1].Seq
+	r.logs = p.newLogs(pr)
+	// The newest MaxTraces: after a burst, older ones would be dropped
+	// by the tab anyway.
+	if ts := pr.Traces(p.traceSeq, 0); len(ts) > 0 {
+		p.traceSeq = ts[len(ts)-1].Seq
+		r.traces = ts[max(0, len(ts)-MaxTraces):]
 	}
 	return r
+}
+
+// newLogs takes the log lines since the last poll, in batches, keeping
+// only the newest MaxLogLines: after a flood, the window shows the lines
+// the backend has now, not the oldest it still keeps (the Logs tab counts
+// the skipped ones as dropped, from the gap in Seq). A flood that outruns
+// the batches is taken up again at the next poll.
+func (p *poller) newLogs(pr Project) []LogLine {
+	var out []LogLine
+	for range maxLogBatches {
+		b := pr.Logs(p.logSeq, maxLogBatch)
+		if len(b) == 0 {
+			break
+		}
+		p.logSeq = b[len(b)-1].Seq
+		out = append(out, b...)
+		if n := len(out); n > MaxLogLines {
+			out = append(out[:0], out[n-MaxLogLines:]...)
+		}
+		if len(b) < maxLogBatch {
+			break
+		}
+	}
+	return out
 }

@@ -42,6 +42,12 @@ var smokeSteps = []smokeStep{
 	{"nginx-conf-form", func(d *Deck) { d.SelectTab(TabNginx); d.ngx.SetView(ViewForm) }},
 	{"nginx-conf-source", func(d *Deck) { d.SelectTab(TabNginx); d.ngx.SetView(ViewSource) }},
 	{"logs", func(d *Deck) { d.SelectTab(TabLogs) }},
+	{"requests", func(d *Deck) {
+		d.SelectTab(TabRequests)
+		if n := len(d.requests.traces); n > 0 {
+			d.requests.list.Select(n - 1)
+		}
+	}},
 	{"export", func(d *Deck) { d.SelectTab(TabExport) }},
 }
 

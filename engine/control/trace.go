@@ -1,0 +1,251 @@
+package control
+
+import (
+	"sync"
+	"time"
+
+	"github.com/wsgideck/wsgideck/engine/appserver"
+	"github.com/wsgideck/wsgideck/engine/proxy"
+)
+
+// Trace is one request followed through the hops it took: the proxy, and
+// the engine with the worker that ran the app. The two tiers report their
+// requests separately; the Runner pairs them by method, URI and time (a
+// proxied request's engine part runs inside the proxy's).
+type Trace struct {
+	Seq    uint64 // 1, 2, 3... per Runner, in the order requests finished
+	Start  time.Time
+	Method string
+	URI    string
+	// Status is what the client got: the proxy's status, or the engine's
+	// for a request that came to the engine directly.
+	Status int
+	// Total is the request's time as its first hop saw it: from its first
+	// byte to its response (nginx's $request_time for the proxy).
+	Total time.Duration
+	// Proxy is nil for a request sent straight to the engine.
+	Proxy *ProxyHop
+	// Engine is nil when the proxy answered alone: a static file, a
+	// return, or an error because the engine did not answer.
+	Engine *EngineHop
+}
+
+// ProxyHop is the proxy's part of a trace.
+type ProxyHop struct {
+	Status   int
+	Duration time.Duration
+	Bytes    int64
+	// Upstream is $upstream_addr: the engine address(es) it tried, ""
+	// when it answered alone.
+	Upstream string
+}
+
+// EngineHop is the engine's part of a trace: from the master accepting
+// the request to the worker's last byte, the wait for a free worker
+// included.
+type EngineHop struct {
+	Start    time.Time
+	Duration time.Duration
+	Worker   int // 0: the master answered (static-map, refusals)
+	PID      int
+	Status   int
+	Bytes    int64
+	Outcome  string // as in Request.Outcome
+}
+
+// Own is the time the proxy spent on its own: its total minus the
+// engine's time, or the total when the engine was not involved.
+func (t *Trace) Own() time.Duration {
+	switch {
+	case t.Proxy == nil:
+		return 0
+	case t.Engine == nil:
+		return t.Total
+	case t.Engine.Duration > t.Total:
+		return 0
+	}
+	return t.Total - t.Engine.Duration
+}
+
+// DefaultTraces is how many traces a Runner keeps.
+const DefaultTraces = 1000
+
+// pairWait is how long a finished request of one tier waits for its
+// other half before it becomes a trace on its own. The engine reports a
+// request when its last byte is written, the proxy when the client has
+// it: either may come first, by microseconds, not by this much.
+const pairWait = 500 * time.Millisecond
+
+// maxPending bounds the halves waiting for their pair.
+const maxPending = 512
+
+// tracer pairs the two tiers' finished requests into traces.
+type tracer struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	eng  []engineHalf // engine requests not yet paired, oldest first
+	px   []proxyHalf  // proxied requests not yet paired, oldest first
+	ring []Trace
+	head int
+	n    int
+	seq  uint64
+}
+
+type engineHalf struct {
+	at     time.Time // when it arrived, for pairWait
+	method string
+	uri    string
+	hop    EngineHop
+}
+
+type proxyHalf struct {
+	at    time.Time
+	trace Trace
+}
+
+func newTracer(now func() time.Time, capacity int) *tracer {
+	if capacity <= 0 {
+		capacity = DefaultTraces
+	}
+	return &tracer{now: now, ring: make([]Trace, capacity)}
+}
+
+// engine takes one request the engine finished.
+func (t *tracer) engine(ev *appserver.RequestEvent) {
+	h := engineHalf{at: t.now(), method: ev.Method, uri: ev.URI, hop: EngineHop{Start: ev.Start, Duration: ev.Duration,
+		Worker: ev.Worker, PID: ev.PID, Status: ev.Status, Bytes: ev.BodyBytes, Outcome: ev.Outcome}}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expire(h.at)
+	for i := range t.px {
+		if pairs(&t.px[i].trace, &h) {
+			tr := t.px[i].trace
+			t.px = append(t.px[:i], t.px[i+1:]...)
+			tr.Engine = &h.hop
+			t.add(tr)
+			return
+		}
+	}
+	if len(t.eng) == maxPending {
+		t.alone(t.eng[0])
+		t.eng = t.eng[1:]
+	}
+	t.eng = append(t.eng, h)
+}
+
+// proxy takes one request the proxy finished.
+func (t *tracer) proxy(rec *proxy.RequestRecord) {
+	tr := Trace{Start: rec.Time.Add(-rec.Duration), Method: rec.Method, URI: rec.URI, Status: rec.Status, Total: rec.Duration,
+		Proxy: &ProxyHop{Status: rec.Status, Duration: rec.Duration, Bytes: rec.BodyBytesSent, Upstream: rec.Upstream}}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expire(now)
+	if rec.Upstream == "" {
+		t.add(tr)
+		return
+	}
+	// The closest engine request with the same method and URI that ran
+	// inside this one.
+	best := -1
+	for i := range t.eng {
+		if pairs(&tr, &t.eng[i]) && (best < 0 || gap(&tr, &t.eng[i]) < gap(&tr, &t.eng[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		h := t.eng[best]
+		t.eng = append(t.eng[:best], t.eng[best+1:]...)
+		tr.Engine = &h.hop
+		t.add(tr)
+		return
+	}
+	if len(t.px) == maxPending {
+		t.add(t.px[0].trace)
+		t.px = t.px[1:]
+	}
+	t.px = append(t.px, proxyHalf{at: now, trace: tr})
+}
+
+// pairs reports whether engine request h can be the engine part of the
+// proxied request tr: same method and URI, and no longer than it (with a
+// little slack for the two clocks' readings).
+func pairs(tr *Trace, h *engineHalf) bool {
+	const slack = 50 * time.Millisecond
+	return tr.Method == h.method && tr.URI == h.uri && h.hop.Duration <= tr.Total+slack
+}
+
+// gap is how far apart the ends of tr and its candidate engine part are.
+func gap(tr *Trace, h *engineHalf) time.Duration {
+	d := tr.Start.Add(tr.Total).Sub(h.hop.Start.Add(h.hop.Duration))
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+// expire turns halves that waited pairWait into traces of their own.
+func (t *tracer) expire(now time.Time) {
+	k := 0
+	for k < len(t.eng) && now.Sub(t.eng[k].at) >= pairWait {
+		t.alone(t.eng[k])
+		k++
+	}
+	t.eng = t.eng[k:]
+	k = 0
+	for k < len(t.px) && now.Sub(t.px[k].at) >= pairWait {
+		t.add(t.px[k].trace)
+		k++
+	}
+	t.px = t.px[k:]
+}
+
+// alone makes a trace of an engine request nobody proxied.
+func (t *tracer) alone(h engineHalf) {
+	hop := h.hop
+	t.add(Trace{Start: hop.Start, Method: h.method, URI: h.uri, Status: hop.Status, Total: hop.Duration, Engine: &hop})
+}
+
+func (t *tracer) add(tr Trace) {
+	t.seq++
+	tr.Seq = t.seq
+	t.ring[(t.head+t.n)%len(t.ring)] = tr
+	if t.n == len(t.ring) {
+		t.head = (t.head + 1) % len(t.ring)
+	} else {
+		t.n++
+	}
+}
+
+// after returns up to max traces with Seq > after, oldest first (all when
+// max <= 0). Halves that waited long enough for their pair are finished
+// first.
+func (t *tracer) after(after uint64, max int) []Trace {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expire(t.now())
+	if t.n == 0 || after >= t.seq {
+		return nil
+	}
+	oldest := t.seq - uint64(t.n) + 1
+	start := 0
+	if after >= oldest {
+		start = int(after - oldest + 1)
+	}
+	count := t.n - start
+	if max > 0 && count > max {
+		count = max
+	}
+	out := make([]Trace, count)
+	for k := range out {
+		out[k] = t.ring[(t.head+start+k)%len(t.ring)]
+	}
+	return out
+}
+
+// Traces returns up to max traces with Seq > after, oldest first (all
+// when max <= 0). A caller that fell behind gets the oldest still kept
+// (DefaultTraces); Seq says how many it missed. A request's trace is
+// there once both its hops reported it: at once for most, within half a
+// second for a request only one tier saw.
+func (r *Runner) Traces(after uint64, max int) []Trace { return r.traces.after(after, max) }
