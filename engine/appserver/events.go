@@ -20,6 +20,10 @@ type RequestEvent struct {
 	Method     string
 	URI        string
 	RemoteAddr string
+	// RemotePort is REMOTE_PORT: behind a proxy that passes it (nginx's
+	// uwsgi_params does), the client's port as the proxy saw it, which
+	// ties this request to the proxy's record of it.
+	RemotePort string
 	Status     int
 	BodyBytes  int64
 	// Outcome: "ok", "exception" (500 before headers), "aborted" (exception

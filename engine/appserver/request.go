@@ -157,7 +157,7 @@ func (s *Server) logRequest(rq *request, w *worker, core int, x *exchange, start
 		if s.OnRequest != nil || s.events.wantsRequests() {
 			ev := RequestEvent{
 				Worker: slotID, PID: pid, Core: core, Start: start, Duration: dur,
-				Method: rq.info.Method, URI: rq.info.URI, RemoteAddr: rq.info.RemoteAddr,
+				Method: rq.info.Method, URI: rq.info.URI, RemoteAddr: rq.info.RemoteAddr, RemotePort: rq.info.RemotePort,
 				Status: x.status, BodyBytes: x.bodyBytes, Outcome: outcomeName(x, rq),
 				Socket: rq.socket, Static: rq.via != "",
 			}

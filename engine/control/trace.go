@@ -1,6 +1,7 @@
 package control
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -10,13 +11,19 @@ import (
 
 // Trace is one request followed through the hops it took: the proxy, and
 // the engine with the worker that ran the app. The two tiers report their
-// requests separately; the Runner pairs them by method, URI and time (a
-// proxied request's engine part runs inside the proxy's).
+// requests separately; the Runner pairs them by the client's address and
+// port, which the proxy passes to the engine (REMOTE_ADDR and REMOTE_PORT
+// in nginx's uwsgi_params), with the method and URI; without them, by
+// method, URI and time (a proxied request's engine part runs inside the
+// proxy's).
 type Trace struct {
 	Seq    uint64 // 1, 2, 3... per Runner, in the order requests finished
 	Start  time.Time
 	Method string
 	URI    string
+	// Client is the client's address and port ("127.0.0.1:53422"), when
+	// the first hop knew them.
+	Client string
 	// Status is what the client got: the proxy's status, or the engine's
 	// for a request that came to the engine directly.
 	Status int
@@ -95,7 +102,16 @@ type engineHalf struct {
 	at     time.Time // when it arrived, for pairWait
 	method string
 	uri    string
+	client string // REMOTE_ADDR:REMOTE_PORT, "" without both
 	hop    EngineHop
+}
+
+// clientKey is "addr:port", or "" when either is unknown.
+func clientKey(addr, port string) string {
+	if addr == "" || port == "" {
+		return ""
+	}
+	return net.JoinHostPort(addr, port)
 }
 
 type proxyHalf struct {
@@ -112,7 +128,7 @@ func newTracer(now func() time.Time, capacity int) *tracer {
 
 // engine takes one request the engine finished.
 func (t *tracer) engine(ev *appserver.RequestEvent) {
-	h := engineHalf{at: t.now(), method: ev.Method, uri: ev.URI, hop: EngineHop{Start: ev.Start, Duration: ev.Duration,
+	h := engineHalf{at: t.now(), method: ev.Method, uri: ev.URI, client: clientKey(ev.RemoteAddr, ev.RemotePort), hop: EngineHop{Start: ev.Start, Duration: ev.Duration,
 		Worker: ev.Worker, PID: ev.PID, Status: ev.Status, Bytes: ev.BodyBytes, Outcome: ev.Outcome}}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -135,7 +151,8 @@ func (t *tracer) engine(ev *appserver.RequestEvent) {
 
 // proxy takes one request the proxy finished.
 func (t *tracer) proxy(rec *proxy.RequestRecord) {
-	tr := Trace{Start: rec.Time.Add(-rec.Duration), Method: rec.Method, URI: rec.URI, Status: rec.Status, Total: rec.Duration,
+	tr := Trace{Start: rec.Time.Add(-rec.Duration), Method: rec.Method, URI: rec.URI, Client: clientKey(rec.RemoteAddr, rec.RemotePort),
+		Status: rec.Status, Total: rec.Duration,
 		Proxy: &ProxyHop{Status: rec.Status, Duration: rec.Duration, Bytes: rec.BodyBytesSent, Upstream: rec.Upstream}}
 	now := t.now()
 	t.mu.Lock()
@@ -168,10 +185,16 @@ func (t *tracer) proxy(rec *proxy.RequestRecord) {
 }
 
 // pairs reports whether engine request h can be the engine part of the
-// proxied request tr: same method and URI, and no longer than it (with a
-// little slack for the two clocks' readings).
+// proxied request tr: same method and URI, from the same client address
+// and port when both tiers know them (then it is that request, or one
+// before it on the same keep-alive connection, which gap tells apart),
+// and no longer than it (with a little slack for the two clocks'
+// readings).
 func pairs(tr *Trace, h *engineHalf) bool {
 	const slack = 50 * time.Millisecond
+	if tr.Client != "" && h.client != "" && tr.Client != h.client {
+		return false
+	}
 	return tr.Method == h.method && tr.URI == h.uri && h.hop.Duration <= tr.Total+slack
 }
 
@@ -203,7 +226,7 @@ func (t *tracer) expire(now time.Time) {
 // alone makes a trace of an engine request nobody proxied.
 func (t *tracer) alone(h engineHalf) {
 	hop := h.hop
-	t.add(Trace{Start: hop.Start, Method: h.method, URI: h.uri, Status: hop.Status, Total: hop.Duration, Engine: &hop})
+	t.add(Trace{Start: hop.Start, Method: h.method, URI: h.uri, Client: h.client, Status: hop.Status, Total: hop.Duration, Engine: &hop})
 }
 
 func (t *tracer) add(tr Trace) {

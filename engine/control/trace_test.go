@@ -117,3 +117,35 @@ func TestTracerPairsOverlappingRequests(t *testing.T) {
 		t.Fatalf("lone halves: %+v", lone)
 	}
 }
+
+// With the client's address and port from both tiers (REMOTE_ADDR and
+// REMOTE_PORT in uwsgi_params), two requests for the same URI at the same
+// time are paired by their connection, where their times alone would
+// swap them.
+func TestTracerPairsByClientPort(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	tr := newTracer(func() time.Time { return now }, 10)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	at := func(n int) time.Time { return now.Add(ms(n)) }
+	// A: proxy 0..500 from port 1111, engine 10..495 on worker 1.
+	// B: proxy 100..505 from port 2222, engine 105..500 on worker 2.
+	// By time, A's proxy end (500) is nearest B's engine end (500).
+	tr.engine(&appserver.RequestEvent{Worker: 2, PID: 22, Start: at(105), Duration: ms(395), Method: "GET", URI: "/x", Status: 200,
+		RemoteAddr: "127.0.0.1", RemotePort: "2222"})
+	tr.engine(&appserver.RequestEvent{Worker: 1, PID: 11, Start: at(10), Duration: ms(485), Method: "GET", URI: "/x", Status: 200,
+		RemoteAddr: "127.0.0.1", RemotePort: "1111"})
+	tr.proxy(&proxy.RequestRecord{Time: at(500), Duration: ms(500), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1",
+		RemoteAddr: "127.0.0.1", RemotePort: "1111"})
+	tr.proxy(&proxy.RequestRecord{Time: at(505), Duration: ms(405), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1",
+		RemoteAddr: "127.0.0.1", RemotePort: "2222"})
+	got := tr.after(0, 0)
+	if len(got) != 2 {
+		t.Fatalf("%d traces: %+v", len(got), got)
+	}
+	for _, g := range got {
+		want := map[string]int{"127.0.0.1:1111": 1, "127.0.0.1:2222": 2}[g.Client]
+		if g.Engine == nil || g.Engine.Worker != want {
+			t.Errorf("the request from %s got engine hop %+v, want worker %d's", g.Client, g.Engine, want)
+		}
+	}
+}

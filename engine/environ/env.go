@@ -104,6 +104,7 @@ type Info struct {
 	PathInfo      string // decoded, for static-map
 	Proto         string // SERVER_PROTOCOL
 	RemoteAddr    string
+	RemotePort    string // REMOTE_PORT: with RemoteAddr, which client connection
 	RemoteUser    string
 	ContentLength int64 // body bytes that follow; 0 when none
 	Vars          int   // uWSGI's var_cnt: keys and values counted separately

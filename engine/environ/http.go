@@ -307,6 +307,7 @@ func (r *HTTPRequest) Environ(e *Env, c *ConnInfo, bodyLength int64) Info {
 		PathInfo:      pathInfo,
 		Proto:         string(r.Proto),
 		RemoteAddr:    c.RemoteAddr,
+		RemotePort:    c.RemotePort,
 		ContentLength: length,
 		Vars:          2 * e.pairs,
 		VarsBytes:     e.size,

@@ -62,6 +62,8 @@ func fromVars(e *Env, vars uwsgiproto.Vars) (Info, seenVars) {
 			info.Proto = v.Value
 		case "REMOTE_ADDR":
 			info.RemoteAddr = v.Value
+		case "REMOTE_PORT":
+			info.RemotePort = v.Value
 		case "REMOTE_USER":
 			info.RemoteUser = v.Value
 		case "CONTENT_LENGTH":

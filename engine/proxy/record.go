@@ -17,6 +17,7 @@ type RequestRecord struct {
 	Duration time.Duration
 
 	RemoteAddr string // $remote_addr: an IP, or "unix:" for a unix socket client
+	RemotePort string // $remote_port: "" for a unix socket client
 	Server     string // $server_name: the name of the server block that took it
 	Host       string // $host
 
@@ -87,6 +88,7 @@ func (s *Server) report(r *request) {
 		Time:          now,
 		Duration:      now.Sub(r.start),
 		RemoteAddr:    r.c.remoteIP,
+		RemotePort:    r.c.remotePort,
 		Request:       r.line,
 		Method:        r.method,
 		URI:           r.rawTarget,

@@ -150,7 +150,7 @@ func (p *projectAdapter) Traces(after uint64, max int) []deck.Trace {
 	ts := p.r.Traces(after, max)
 	out := make([]deck.Trace, len(ts))
 	for i, t := range ts {
-		out[i] = deck.Trace{Seq: t.Seq, Start: t.Start, Method: t.Method, URI: t.URI, Status: t.Status, Total: t.Total}
+		out[i] = deck.Trace{Seq: t.Seq, Start: t.Start, Method: t.Method, URI: t.URI, Client: t.Client, Status: t.Status, Total: t.Total}
 		if h := t.Proxy; h != nil {
 			out[i].Proxy = &deck.ProxyHop{Status: h.Status, Duration: h.Duration, Bytes: h.Bytes, Upstream: h.Upstream}
 		}

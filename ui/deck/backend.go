@@ -344,6 +344,7 @@ type Trace struct {
 	Start  time.Time
 	Method string
 	URI    string
+	Client string // the client's address and port, "" when unknown
 	Status int // what the client got
 	// Total is the request's time as its first hop saw it.
 	Total time.Duration

@@ -148,20 +148,24 @@ func traceHops(t *Trace, snap Snapshot) []string {
 	if len(snap.Proxy.Addrs) > 0 {
 		proxyAt = "proxy " + snap.Proxy.Addrs[0]
 	}
+	browser := "browser"
+	if t.Client != "" {
+		browser += " " + t.Client
+	}
 	if p := t.Proxy; p != nil {
 		switch {
 		case t.Engine != nil:
-			out = append(out, fmt.Sprintf("browser → %s: %s of its own, passed it to the engine at %s", proxyAt, ms1(t.ProxyOwn()), p.Upstream))
+			out = append(out, fmt.Sprintf("%s → %s: %s of its own, passed it to the engine at %s", browser, proxyAt, ms1(t.ProxyOwn()), p.Upstream))
 		case p.Upstream != "":
-			out = append(out, fmt.Sprintf("browser → %s: %s, answered %d: the engine at %s did not answer (is it running? see Logs)", proxyAt, ms1(p.Duration), p.Status, p.Upstream))
+			out = append(out, fmt.Sprintf("%s → %s: %s, answered %d: the engine at %s did not answer (is it running? see Logs)", browser, proxyAt, ms1(p.Duration), p.Status, p.Upstream))
 		default:
-			out = append(out, fmt.Sprintf("browser → %s: %s, answered %d alone (a static file, a redirect or an error page): no engine hop", proxyAt, ms1(p.Duration), p.Status))
+			out = append(out, fmt.Sprintf("%s → %s: %s, answered %d alone (a static file, a redirect or an error page): no engine hop", browser, proxyAt, ms1(p.Duration), p.Status))
 		}
 	}
 	if e := t.Engine; e != nil {
 		from := "proxy"
 		if t.Proxy == nil {
-			from = "browser"
+			from = browser
 		}
 		who := "the master answered itself"
 		if e.Worker > 0 {
