@@ -11,12 +11,15 @@ import (
 // RequestEvent describes one finished request, for Server.OnRequest and
 // EventRequest (per-request traces, metrics).
 type RequestEvent struct {
-	Worker     int // worker number (1-based); 0 for the master (static files, refusals)
-	PID        int // the process that served it
-	Core       int
-	Socket     int // index of the listening socket in Config.Sockets
-	Start      time.Time
-	Duration   time.Duration
+	Worker   int // worker number (1-based); 0 for the master (static files, refusals)
+	PID      int // the process that served it
+	Core     int
+	Socket   int // index of the listening socket in Config.Sockets
+	Start    time.Time
+	Duration time.Duration
+	// Wait is the part of Duration the request spent waiting for a free
+	// worker core (all were busy), before the app saw it.
+	Wait       time.Duration
 	Method     string
 	URI        string
 	RemoteAddr string

@@ -46,8 +46,10 @@ func (s *Server) handle(rq *request, resp responder) exchange {
 			c.close()
 			continue
 		}
-		c.markBusy(s.now(), rq)
+		taken := s.now()
+		c.markBusy(taken, rq)
 		x = c.serve(&rq.env, &rq.info, rq.first, &rq.body, resp, rq.proto)
+		x.taken = taken
 		c.markIdle()
 		if x.undelivered && tries < maxRedispatch {
 			tries++
@@ -156,7 +158,7 @@ func (s *Server) logRequest(rq *request, w *worker, core int, x *exchange, start
 		}
 		if s.OnRequest != nil || s.events.wantsRequests() {
 			ev := RequestEvent{
-				Worker: slotID, PID: pid, Core: core, Start: start, Duration: dur,
+				Worker: slotID, PID: pid, Core: core, Start: start, Duration: dur, Wait: waited(x, start),
 				Method: rq.info.Method, URI: rq.info.URI, RemoteAddr: rq.info.RemoteAddr, RemotePort: rq.info.RemotePort,
 				Status: x.status, BodyBytes: x.bodyBytes, Outcome: outcomeName(x, rq),
 				Socket: rq.socket, Static: rq.via != "",
@@ -199,4 +201,12 @@ func (rq *request) reset() {
 	rq.first = rq.first[:0]
 	rq.body = bodySource{}
 	rq.via = ""
+}
+
+// waited is how long the request waited for a core, from start.
+func waited(x *exchange, start time.Time) time.Duration {
+	if x.taken.IsZero() || x.taken.Before(start) {
+		return 0
+	}
+	return x.taken.Sub(start)
 }

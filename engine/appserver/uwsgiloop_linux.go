@@ -766,9 +766,10 @@ func (lp *uwsgiLoop) drainInbox() {
 // pump as the core's descriptor turns readable.
 func (lp *uwsgiLoop) startExchange(lc *loopConn, c *core) {
 	s := lp.s
-	c.markBusy(s.now(), &lc.rq)
+	now := s.now()
+	c.markBusy(now, &lc.rq)
 	lc.c = c
-	lc.x = exchange{app: -1}
+	lc.x = exchange{app: -1, taken: now}
 	// A core is registered once in each loop's epoll set that uses it
 	// (each socket has its loop, and cores are shared).
 	if bit := lp.regBit(); c.loopRegs&bit == 0 {

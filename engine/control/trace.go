@@ -53,6 +53,7 @@ type ProxyHop struct {
 type EngineHop struct {
 	Start    time.Time
 	Duration time.Duration
+	Wait     time.Duration // of Duration, the wait for a free worker
 	Worker   int // 0: the master answered (static-map, refusals)
 	PID      int
 	Status   int
@@ -128,7 +129,7 @@ func newTracer(now func() time.Time, capacity int) *tracer {
 
 // engine takes one request the engine finished.
 func (t *tracer) engine(ev *appserver.RequestEvent) {
-	h := engineHalf{at: t.now(), method: ev.Method, uri: ev.URI, client: clientKey(ev.RemoteAddr, ev.RemotePort), hop: EngineHop{Start: ev.Start, Duration: ev.Duration,
+	h := engineHalf{at: t.now(), method: ev.Method, uri: ev.URI, client: clientKey(ev.RemoteAddr, ev.RemotePort), hop: EngineHop{Start: ev.Start, Duration: ev.Duration, Wait: ev.Wait,
 		Worker: ev.Worker, PID: ev.PID, Status: ev.Status, Bytes: ev.BodyBytes, Outcome: ev.Outcome}}
 	t.mu.Lock()
 	defer t.mu.Unlock()

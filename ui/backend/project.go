@@ -155,7 +155,7 @@ func (p *projectAdapter) Traces(after uint64, max int) []deck.Trace {
 			out[i].Proxy = &deck.ProxyHop{Status: h.Status, Duration: h.Duration, Bytes: h.Bytes, Upstream: h.Upstream}
 		}
 		if h := t.Engine; h != nil {
-			out[i].Engine = &deck.EngineHop{Duration: h.Duration, Worker: h.Worker, PID: h.PID, Status: h.Status,
+			out[i].Engine = &deck.EngineHop{Duration: h.Duration, Wait: h.Wait, Worker: h.Worker, PID: h.PID, Status: h.Status,
 				Bytes: h.Bytes, Outcome: h.Outcome}
 		}
 	}

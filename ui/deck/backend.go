@@ -367,6 +367,7 @@ type ProxyHop struct {
 // request to the worker's last byte (a wait for a free worker included).
 type EngineHop struct {
 	Duration time.Duration
+	Wait     time.Duration // of Duration, the wait for a free worker
 	Worker   int // 0: the master answered itself
 	PID      int
 	Status   int

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,40 @@ func TestFlowRequestsTraceEveryHop(t *testing.T) {
 	list.Select(2)
 	if txt := h.texts(); !strings.Contains(txt, "answered 502: the engine at 127.0.0.1:"+strconv.Itoa(h.engPort)+" did not answer") {
 		t.Errorf("the 502's hops:\n%s", txt)
+	}
+}
+
+// With the demo's two workers, of three slow requests sent together the
+// third waits in the engine for a worker: its trace shows the wait apart
+// from the app's own time, instead of counting the wait as the app's.
+func TestFlowRequestsShowTheWaitForAWorker(t *testing.T) {
+	h := newHarness(t)
+	h.startDemo(2)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, err := http.Get(h.url() + "slow?s=0.4"); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	h.d.SelectTab(deck.TabRequests)
+	h.waitFor("3 requests on the Requests tab", func() bool { return len(h.d.VisibleRequests()) == 3 })
+	list := h.requestsList(3)
+	list.Select(2) // the one that finished last waited
+	txt := h.texts()
+	wait := regexp.MustCompile(`waited ([\d.]+) ms for a free worker`).FindStringSubmatch(txt)
+	app := regexp.MustCompile(`engine → worker \d \(pid \d+\) ran the app: ([\d.]+) ms`).FindStringSubmatch(txt)
+	if wait == nil || app == nil {
+		t.Fatalf("the last request's hops do not show its wait and the app's time apart:\n%s", txt)
+	}
+	if ms, _ := strconv.ParseFloat(wait[1], 64); ms < 200 {
+		t.Errorf("waited %s ms for a worker while both ran 400 ms requests", wait[1])
+	}
+	if ms, _ := strconv.ParseFloat(app[1], 64); ms < 380 || ms > 780 {
+		t.Errorf("the app's own time is %s ms for a 400 ms sleep: the wait is counted in it, or lost", app[1])
 	}
 }

@@ -171,8 +171,13 @@ func traceHops(t *Trace, snap Snapshot) []string {
 		if e.Worker > 0 {
 			who = "worker " + strconv.Itoa(e.Worker) + " (pid " + strconv.Itoa(e.PID) + ") ran the app"
 		}
-		out = append(out, fmt.Sprintf("%s → engine → %s: %s (waiting for a free worker included), answered %d, %s, %s",
-			from, who, ms1(e.Duration), e.Status, outcomeText(e.Outcome), bytesIEC(uint64(max(e.Bytes, 0)))))
+		if e.Wait > 0 {
+			// All the cores were busy: the request queued in the master.
+			out = append(out, fmt.Sprintf("%s → engine: waited %s for a free worker (all were busy)", from, ms1(e.Wait)))
+			from = "engine"
+		}
+		out = append(out, fmt.Sprintf("%s → %s: %s, answered %d, %s, %s",
+			engineFrom(from), who, ms1(e.Duration-e.Wait), e.Status, outcomeText(e.Outcome), bytesIEC(uint64(max(e.Bytes, 0)))))
 	}
 	return out
 }
@@ -297,3 +302,12 @@ func (r *hopBarRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *hopBarRenderer) Destroy() {}
+
+// engineFrom names the hop into the worker: from the proxy or the browser
+// through the engine, or from the engine's queue.
+func engineFrom(from string) string {
+	if from == "engine" {
+		return "engine"
+	}
+	return from + " → engine"
+}
