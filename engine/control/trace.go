@@ -54,7 +54,7 @@ type EngineHop struct {
 	Start    time.Time
 	Duration time.Duration
 	Wait     time.Duration // of Duration, the wait for a free worker
-	Worker   int // 0: the master answered (static-map, refusals)
+	Worker   int           // 0: the master answered (static-map, refusals)
 	PID      int
 	Status   int
 	Bytes    int64

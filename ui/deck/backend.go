@@ -345,7 +345,7 @@ type Trace struct {
 	Method string
 	URI    string
 	Client string // the client's address and port, "" when unknown
-	Status int // what the client got
+	Status int    // what the client got
 	// Total is the request's time as its first hop saw it.
 	Total time.Duration
 	// Proxy is nil for a request sent straight to the engine.
@@ -368,7 +368,7 @@ type ProxyHop struct {
 type EngineHop struct {
 	Duration time.Duration
 	Wait     time.Duration // of Duration, the wait for a free worker
-	Worker   int // 0: the master answered itself
+	Worker   int           // 0: the master answered itself
 	PID      int
 	Status   int
 	Bytes    int64
