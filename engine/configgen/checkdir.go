@@ -164,6 +164,14 @@ func installed(venv string, in func(string) string, roots []string, m string) bo
 		python = p
 	}
 	top, _, _ := strings.Cut(m, ".")
+	for _, r := range roots {
+		if moduleIn(r, top) {
+			// The package is the project's own and the module is not in
+			// it: a typo (mysite.wgsi), whatever Python would say of the
+			// package.
+			return false
+		}
+	}
 	const probe = "import importlib.util, sys; sys.path[:0] = sys.argv[2:]; " +
 		"sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

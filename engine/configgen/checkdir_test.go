@@ -98,6 +98,12 @@ func TestCheckLocalAcceptsAnInstalledModule(t *testing.T) {
 	if err := CheckLocal(dir, localConfig("wsgiref_no_such_module.app")); err == nil {
 		t.Error("a module neither in the folder nor installed was accepted")
 	}
+	// A typo in a module of the project's own package is not saved by
+	// the package being importable.
+	writeFiles(t, dir, "mysite/__init__.py", "mysite/wsgi.py")
+	if err := CheckLocal(dir, localConfig("mysite.wgsi")); err == nil {
+		t.Error("mysite.wgsi was accepted: mysite/ holds wsgi.py, not wgsi.py")
+	}
 }
 
 func TestCheckLocalFolderGone(t *testing.T) {

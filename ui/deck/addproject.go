@@ -56,12 +56,21 @@ func (d *Deck) AddProjectDir(dir string) {
 }
 
 // AddProject creates a project and selects it.
-func (d *Deck) AddProject(np NewProject) { d.addProjectThen(np, nil) }
+func (d *Deck) AddProject(np NewProject) { d.addProjectThen(np, nil, nil) }
 
 // addProjectThen is AddProject; retry, when set, shows the Add dialog again
 // (with the user's values) after an error.
-func (d *Deck) addProjectThen(np NewProject, retry func()) {
+//
+// check, when set, runs first on the same goroutine: the dialog's check
+// of the folder, which may ask the project's Python whether the module is
+// installed (a process start), so it stays off the Fyne goroutine.
+func (d *Deck) addProjectThen(np NewProject, retry func(), check func() error) {
 	d.run("", "Adding "+np.Name+"…", func(context.Context) error {
+		if check != nil {
+			if err := check(); err != nil {
+				return err
+			}
+		}
 		_, err := d.b.AddProject(np)
 		return err
 	}, func(err error) {
@@ -266,20 +275,22 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 	content := container.NewVScroll(container.NewVBox(folder, form, appNotes,
 		widget.NewLabelWithStyle("What detection found", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), notes))
 
-	collect := func() (NewProject, error) {
+	// collect reads the fields; the check of the folder they name comes
+	// back as a function for addProjectThen's goroutine.
+	collect := func() (NewProject, func() error, error) {
 		np := NewProject{
 			Dir: dir, Name: strings.TrimSpace(name.Text), Framework: frameworkValue(framework.Selected),
 			App:        configgen.App{Module: strings.TrimSpace(module.Text), Callable: strings.TrimSpace(callable.Text), Factory: factory.Checked},
 			PythonPath: strings.TrimSpace(pypath.Text), UseExisting: existing.Visible() && existing.Checked,
 		}
 		if np.Name == "" {
-			return np, errors.New("the Name field is empty: type the name the project list shows")
+			return np, nil, errors.New("the Name field is empty: type the name the project list shows")
 		}
 		if np.UseExisting {
 			// The folder's files say the rest; the engine checks them at
 			// Start, naming their lines.
 			np.App, np.PythonPath = configgen.App{}, ""
-			return np, nil
+			return np, nil, nil
 		}
 		// uWSGI's own spelling, module = wsgi:application, typed whole
 		// into the Module field.
@@ -309,21 +320,21 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 			// written out; a folder with a space in it is not supported.
 			f := strings.Fields(line)
 			if len(f) != 2 {
-				return np, fmt.Errorf("Static files, line %d: %q is not a URL prefix and a folder; write the prefix, a space, then the folder: /static/ static/", i+1, line)
+				return np, nil, fmt.Errorf("Static files, line %d: %q is not a URL prefix and a folder; write the prefix, a space, then the folder: /static/ static/", i+1, line)
 			}
 			np.Static = append(np.Static, configgen.StaticMap{URL: f[0], Dir: f[1]})
 			staticLines = append(staticLines, i+1)
 		}
 		var err error
 		if np.ProxyPort, err = portField("Proxy port", pport.Text); err != nil {
-			return np, err
+			return np, nil, err
 		}
 		if np.EnginePort, err = portField("Engine port", eport.Text); err != nil {
-			return np, err
+			return np, nil, err
 		}
 		// Everything else is configgen's check of the config these values
 		// make, against the folder, worded with this dialog's fields.
-		return np, dialogError(configgen.CheckLocal(dir, np.config()), staticLines)
+		return np, func() error { return dialogError(configgen.CheckLocal(dir, np.config()), staticLines) }, nil
 	}
 	// The dialog comes back with the user's values after any error, so
 	// that a typo does not cost them their corrections.
@@ -332,13 +343,13 @@ func (d *Deck) showDetection(dir string, res *detect.Result, proxyPort, enginePo
 		if !ok {
 			return
 		}
-		np, err := collect()
+		np, check, err := collect()
 		if err != nil {
 			open()
 			d.showError("The project was not added", err)
 			return
 		}
-		d.addProjectThen(np, open)
+		d.addProjectThen(np, open, check)
 	}
 	open = func() {
 		dlg := dialog.NewCustomConfirm("Add a project", "Add project", "Cancel", content, submit, d.win)
