@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strconv"
@@ -132,6 +133,7 @@ func TestProcfsSourceKeepsFilesOpen(t *testing.T) {
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
 	idle := sleeper.Process.Pid
 	if _, err := src.Stat(idle); err != nil {
 		t.Fatal(err)
@@ -143,5 +145,29 @@ func TestProcfsSourceKeepsFilesOpen(t *testing.T) {
 	}
 	if n := procFDs(t, idle); n != 0 {
 		t.Errorf("%d descriptors on /proc/%d after it exited and failed to read", n, idle)
+	}
+}
+
+// A sampler that stops closes the /proc files its source kept open: each
+// engine run has a sampler of its own, and a desktop session starts and
+// stops many.
+func TestSamplerClosesProcFilesWhenItStops(t *testing.T) {
+	pid := spawnPython(t, "import time\nprint('ready', flush=True)\ntime.sleep(600)")
+	s := &Sampler{Source: newPlatformSource(), Interval: 10 * time.Millisecond,
+		Targets: func() []Target { return []Target{{WorkerID: 1, PID: pid}} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for procFDs(t, pid) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the sampler never opened the worker's /proc files")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := procFDs(t, pid); n != 0 {
+		t.Errorf("%d descriptors on /proc/%d after the sampler stopped", n, pid)
 	}
 }

@@ -145,6 +145,7 @@ func (s *Sampler) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	defer s.forgetAll()
 	s.Sample()
 	for {
 		select {
@@ -154,6 +155,21 @@ func (s *Sampler) Run(ctx context.Context) error {
 			s.Sample()
 		}
 	}
+}
+
+// forgetAll tells the source to drop what it keeps about every pid it
+// read (the /proc source's open files): Run has ended, and each server's
+// sampler has a source of its own, so nothing else would.
+func (s *Sampler) forgetAll() {
+	s.pass.Lock()
+	defer s.pass.Unlock()
+	if !s.started {
+		return
+	}
+	for pid := range s.pids {
+		s.source.Forget(pid)
+	}
+	s.pids = nil
 }
 
 func (s *Sampler) now() time.Time {
