@@ -305,15 +305,20 @@ class Core:
         (nothing else comes unasked during a response)."""
         if self.client_gone:
             return True
-        try:
-            d = self.sock.recv(64, socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError as e:
-            raise ChannelError(e) from e
-        if not d:
-            raise ChannelError("channel closed during a response")
-        self.pending += d
+        # A GONE may already be in pending (it came with the DATA a body
+        # read asked for); otherwise look without blocking, and without
+        # the exception a failing non-blocking recv() costs per chunk.
+        if len(self.pending) < 5 and self.wait_input(0):
+            try:
+                d = self.sock.recv(64, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                d = None
+            except OSError as e:
+                raise ChannelError(e) from e
+            if d is not None:
+                if not d:
+                    raise ChannelError("channel closed during a response")
+                self.pending += d
         if len(self.pending) < 5:
             return False
         if self.pending[:5] != GONE_FRAME:

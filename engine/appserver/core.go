@@ -214,8 +214,10 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 			if chanErr != nil {
 				return c.lost(x, resp, chanErr)
 			}
-			if clientErr != nil && x.clientErr == nil {
-				x.clientErr = clientErr
+			if clientErr != nil {
+				if err := c.clientFailed(&x, clientErr); err != nil {
+					return c.lost(x, resp, err)
+				}
 			}
 		case workerproto.TypeHeaders:
 			p, err := c.r.Payload(h)
@@ -248,8 +250,7 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 			}
 			x.sent = true
 			if err := resp.start(&head, size); err != nil {
-				x.clientErr = err
-				if err := c.tellGone(); err != nil {
+				if err := c.clientFailed(&x, err); err != nil {
 					return c.lost(x, resp, err)
 				}
 			}
@@ -265,17 +266,13 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 			if err != nil {
 				return c.lost(x, resp, err)
 			}
-			if werr != nil {
-				x.clientErr = werr
-			} else if c.r.Buffered() == 0 {
+			if werr == nil && c.r.Buffered() == 0 {
 				// Nothing more from the worker right now: let the client
 				// see what it has (streaming responses).
-				if err := resp.flush(); err != nil {
-					x.clientErr = err
-				}
+				werr = resp.flush()
 			}
-			if x.clientErr != nil {
-				if err := c.tellGone(); err != nil {
+			if werr != nil {
+				if err := c.clientFailed(&x, werr); err != nil {
 					return c.lost(x, resp, err)
 				}
 			}
@@ -298,14 +295,18 @@ func (c *core) serve(env *environ.Env, info *environ.Info, first []byte, body *b
 	}
 }
 
-// tellGone sends GONE: the client went away mid-response, and the worker
-// stops producing it (the app's write() raises, its iterable is closed), as
-// uWSGI's worker does when its write to the client fails. Once per
-// request: the caller has just set x.clientErr, and BODY frames that come
-// after are discarded without calling here.
-func (c *core) tellGone() error {
-	_, err := io.WriteString(c.conn, workerproto.GoneFrame)
-	return err
+// clientFailed records that the client went away or broke off (err) and,
+// the first time, sends GONE: the worker stops producing the response (the
+// app's write() and wsgi.input raise, its iterable is closed), as uWSGI's
+// worker does when its write to the client fails. A failed send is the
+// channel's error.
+func (c *core) clientFailed(x *exchange, err error) error {
+	if x.clientErr != nil {
+		return nil
+	}
+	x.clientErr = err
+	_, werr := io.WriteString(c.conn, workerproto.GoneFrame)
+	return werr
 }
 
 // settleExchange fixes the status the client will get for outcomes the

@@ -1048,7 +1048,7 @@ func (lp *uwsgiLoop) clientFailed(lc *loopConn, err error) {
 	if lc.x.clientErr == nil {
 		lc.x.clientErr = err
 		if lc.state == lcExchange && lc.c != nil && !lc.c.broken {
-			// The worker stops the response (see core.tellGone); a
+			// The worker stops the response (see core.clientFailed); a
 			// failed send shows as the channel's failure on its next read.
 			lc.c.sendNow([]byte(workerproto.GoneFrame))
 		}

@@ -57,7 +57,7 @@ func AppendHeader(dst []byte, typ byte, n int) []byte {
 }
 
 // GoneFrame is the whole GONE frame (it has no payload).
-const GoneFrame = "X\x00\x00\x00\x00"
+var GoneFrame = string(AppendHeader(nil, TypeGone, 0))
 
 // AppendFrame appends a complete frame to dst.
 func AppendFrame(dst []byte, typ byte, payload []byte) []byte {
