@@ -464,7 +464,7 @@ func (cc *compiler) passTarget(c *locConf, d *nginxconf.Directive, mod string, l
 // upstreamFor resolves a *_pass address: a named upstream block, or an
 // implicit group of the addresses a host name resolves to.
 func (cc *compiler) upstreamFor(d *nginxconf.Directive, hostport, defPort string) (*upstream, string, string, error) {
-	if up := cc.cfg.upstreams[hostport]; up != nil {
+	if up := cc.cfg.upstream(hostport); up != nil {
 		return up, hostport, "", nil
 	}
 	if strings.HasPrefix(hostport, "unix:") {
@@ -480,7 +480,7 @@ func (cc *compiler) upstreamFor(d *nginxconf.Directive, hostport, defPort string
 		return nil, "", "", errAt(d, "invalid port in upstream %q", hostport)
 	}
 	if port == "" {
-		if up := cc.cfg.upstreams[host]; up != nil {
+		if up := cc.cfg.upstream(host); up != nil {
 			return up, host, "", nil
 		}
 		return nil, "", "", errAt(d, "no port in upstream %q", hostport)
@@ -532,7 +532,7 @@ func resolveHost(host string, lookup func(string) ([]string, error)) ([]string, 
 // compileUpstream is an upstream {} block.
 func (cc *compiler) compileUpstream(d *nginxconf.Directive) error {
 	name := d.Arg(0)
-	if cc.cfg.upstreams[name] != nil {
+	if cc.cfg.upstream(name) != nil {
 		return errAt(d, "duplicate upstream %q", name)
 	}
 	up := &upstream{name: name}
@@ -600,7 +600,7 @@ func (cc *compiler) compileUpstream(d *nginxconf.Directive) error {
 		return errAt(d, "load balancing method does not support the \"backup\" parameter")
 	}
 	up.init()
-	cc.cfg.upstreams[name] = up
+	cc.cfg.upstreams[strings.ToLower(name)] = up
 	return nil
 }
 

@@ -22,6 +22,8 @@ func TestDiffVariablePassAddresses(t *testing.T) {
         location /implicit/ { set $be localhost:`+port+`; proxy_pass http://$be; }
         location /ip/ { set $be 127.0.0.1:`+port+`; proxy_pass http://$be/ip-uri$request_uri; }
         location /grp/ { set $g grp; proxy_pass http://$g; }
+        location /grpcase/ { set $g GRP; proxy_pass http://$g; }
+        location /literalcase/ { proxy_pass http://Grp; }
         location /grpport/ { set $g grp:80; proxy_pass http://$g; }
         location /noresolver/ { set $h ip6-localhost:`+port+`; proxy_pass http://$h; }
         location /uwimplicit/ { set $be localhost:`+port+`; uwsgi_pass $be; uwsgi_read_timeout 200ms; }
@@ -34,6 +36,8 @@ func TestDiffVariablePassAddresses(t *testing.T) {
 		{path: "/implicit/x?q=1"},
 		{path: "/ip/x?q=1"},
 		{path: "/grp/x"},
+		{path: "/grpcase/x"},
+		{path: "/literalcase/x"},
 		{path: "/grpport/x"},
 		{path: "/noresolver/x"},
 		{path: "/uwimplicit/x"},

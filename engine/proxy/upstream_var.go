@@ -9,6 +9,12 @@ import (
 // (nginx compares hosts caselessly), and the port.
 func implicitKey(host, port string) string { return strings.ToLower(host) + ":" + port }
 
+// upstream is the upstream block called name, if any. nginx compares the
+// names without case (ngx_http_upstream_add, and init_request for names
+// from variables), so "proxy_pass http://GRP" uses "upstream grp {}";
+// upstreams is keyed by the lower-case name.
+func (c *Config) upstream(name string) *upstream { return c.upstreams[strings.ToLower(name)] }
+
 // varUpstream finds the group for a *_pass address made of variables, as
 // ngx_http_upstream_init_request does: an upstream block by name when no
 // port was given, else the implicit group of a literal *_pass with the
@@ -25,7 +31,7 @@ func (r *request) varUpstream(hostport, defPort string) (up *upstream, port stri
 		host, port, noPort = h, p, false
 	}
 	if noPort {
-		if g := r.cfg.upstreams[host]; g != nil {
+		if g := r.cfg.upstream(host); g != nil {
 			return g, "", 0
 		}
 	}
