@@ -38,8 +38,14 @@ wsgideck's own options (not uWSGI's, so never in an ini file):
   --no-accounting    turn off the per-request metrics and event hooks (to
                      measure what they cost)
 
-Signals: SIGINT/SIGTERM stop gracefully, SIGQUIT at once; SIGHUP reloads the
-workers gracefully (and re-reads the configuration); SIGUSR1 logs the stats.`
+Signals, as uWSGI 2.0's master: SIGHUP reloads the workers gracefully (and
+re-reads the configuration); SIGINT and SIGQUIT stop at once; SIGUSR1 logs
+the stats; SIGTSTP pauses the workers, or resumes them. Not as uWSGI 2.0:
+SIGTERM stops gracefully (uWSGI reloads brutally) and a second stop signal
+stops at once; with die-on-term, SIGTERM stops at once and SIGQUIT reloads
+brutally, as uWSGI. Added: SIGUSR2 logs what each busy worker is doing; with
+cheaper, and the log not on a terminal, SIGTTIN adds a worker and SIGTTOU
+removes one.`
 
 // runUWSGI is `wsgideckd uwsgi`. It returns uWSGI's exit codes: 0 after a
 // requested stop, 22 when need-app finds no app, 1 for anything else that
@@ -89,7 +95,11 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 	}
 	// Signals are caught before the workers exist, so none is lost.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
+		syscall.SIGTSTP)
+	if cfg.Cheaper > 0 && !onTerminal() {
+		signal.Notify(sigs, syscall.SIGTTIN, syscall.SIGTTOU)
+	}
 	defer signal.Stop(sigs)
 	if err := srv.Start(); err != nil {
 		fmt.Fprintf(stderr, "wsgideckd uwsgi: %v\n", err)
@@ -107,6 +117,21 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
+	stopping, dieOnTerm := false, cfg.DieOnTerm
+	// reload re-reads the configuration, like uWSGI's re-exec.
+	reload := func(mode appserver.ReloadMode) {
+		next, _, err := load()
+		if err != nil {
+			fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v (keeping the running configuration)\n", err)
+			srv.ReloadWith(mode, nil)
+			return
+		}
+		if err := srv.ReloadWith(mode, &next); err != nil {
+			fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v\n", err)
+			return
+		}
+		dieOnTerm = next.DieOnTerm
+	}
 	for {
 		select {
 		case <-srv.Done():
@@ -114,23 +139,43 @@ func runUWSGI(args []string, stdout, stderr io.Writer) int {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
-				next, _, err := load()
-				if err != nil {
-					fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v (keeping the running configuration)\n", err)
-					srv.Reload(nil)
-					continue
-				}
-				if err := srv.Reload(&next); err != nil {
-					fmt.Fprintf(stderr, "wsgideckd uwsgi: reload: %v\n", err)
-				}
+				reload(appserver.ReloadGraceful)
 			case syscall.SIGUSR1:
 				srv.LogStats()
+			case syscall.SIGUSR2:
+				srv.LogWorkerStatus()
+			case syscall.SIGTSTP:
+				srv.TogglePause()
+			case syscall.SIGTTIN:
+				// uWSGI 2.0.21's master has no handler: the signal stops
+				// it (a terminal's job control). 2.1 adds a worker.
+				if _, err := srv.AddWorker(); err != nil {
+					fmt.Fprintf(stderr, "SIGTTIN: %v\n", err)
+				}
+			case syscall.SIGTTOU:
+				if _, err := srv.RemoveWorker(); err != nil {
+					fmt.Fprintf(stderr, "SIGTTOU: %v\n", err)
+				}
 			case syscall.SIGQUIT:
-				srv.Kill()
-				return 0
+				if dieOnTerm && !stopping {
+					// uWSGI's reap_them_all under die-on-term.
+					reload(appserver.ReloadBrutal)
+					continue
+				}
+				go srv.Kill()
+			case syscall.SIGTERM:
+				// Graceful, in the background (uWSGI 2.0 reloads
+				// brutally; see engine/appserver's doc.go); a second stop
+				// signal makes it brutal. With die-on-term: at once.
+				if !stopping && !dieOnTerm {
+					stopping = true
+					go srv.Stop()
+					continue
+				}
+				go srv.Kill()
 			default:
-				srv.Stop()
-				return 0
+				// SIGINT: uWSGI's kill_them_all.
+				go srv.Kill()
 			}
 		}
 	}

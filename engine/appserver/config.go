@@ -132,6 +132,9 @@ type Config struct {
 	// ReloadMercy (reload-mercy), when set, bounds a stop as a whole;
 	// otherwise WorkerReloadMercy does.
 	ReloadMercy time.Duration
+	// DieOnTerm (die-on-term): the master's SIGTERM stops at once and
+	// SIGQUIT reloads brutally, as in uWSGI 2.0 (wsgideckd's signals).
+	DieOnTerm bool
 	// ExitOnReload makes a reload stop the server instead (exit-on-reload).
 	ExitOnReload  bool
 	SocketTimeout time.Duration // reading a request head or body, default 4s (uWSGI's)

@@ -197,13 +197,35 @@
 // worker at a time, the next once the previous replacement is ready ("chain
 // reload starting...", "chain next victim is worker N", "chain reloading
 // complete"); here the replacement starts before its victim stops, so the
-// number of accepting workers never drops. Brutal (master-fifo R/W): the old
-// workers get SIGTERM at once. With need-app, a replacement whose app does
+// number of accepting workers never drops; a victim's exit is logged
+// "worker N killed successfully (pid: P)", as uWSGI does. Brutal
+// (master-fifo R/W): the old workers get SIGTERM at once. A reload of the
+// workers only (master-fifo w and W, touch-workers-reload) is logged as
+// uWSGI logs it, as respawns ("Respawned uWSGI worker N", "worker N killed
+// successfully", and for W "killing worker N"), without the "...gracefully
+// killing workers..." of a whole reload; uWSGI 2.0.21 honours
+// touch-workers-reload only with lazy-apps, which is always in effect here. With need-app, a replacement whose app does
 // not load replaces nothing: the old workers serve on while it is respawned
 // with a backoff, and Snapshot.AppError says why (uWSGI would exit).
 //
-// master-fifo reads r R w W c q Q s + - and 0-9, re-creating the FIFO after
-// each writer, as core/fifo.c does. cheaper runs uWSGI's default "spare"
+// master-fifo reads r R w W c q Q s p P + - and 0-9, re-creating the FIFO
+// after each writer, as core/fifo.c does (p pauses or resumes: Pause,
+// Resume, TogglePause; P writes the pidfiles again). Not read: C (go cheap
+// until a connection comes), f, l, L, E, B, S.
+//
+// Signals to wsgideckd uwsgi (cmd/wsgideckd), as uWSGI 2.0.21's master:
+// SIGHUP reloads gracefully; SIGINT and SIGQUIT stop at once ("SIGINT/SIGTERM
+// received...killing workers...", requests in flight are cut); SIGUSR1
+// logs the stats; SIGTSTP pauses the workers or resumes them (SIGSTOP and
+// SIGCONT; harakiri, cheaper and the recycling limits wait meanwhile, and a
+// reload or a stop resumes them first). Better than 2.0.21, whose master has
+// no handler for these and dies of SIGUSR2 or is stopped by SIGTTIN/SIGTTOU:
+// SIGUSR2 logs what every busy core is doing, in the words a 2.0 worker
+// uses for its own SIGUSR2 (LogWorkerStatus); with cheaper, SIGTTIN adds a
+// worker and SIGTTOU removes one, as uWSGI 2.1 does, unless the log is a
+// terminal (there they keep their job-control meaning: caught, a background
+// write to the terminal would raise SIGTTOU again on every retry). A second
+// stop signal during a graceful stop makes it brutal (Kill during Stop). cheaper runs uWSGI's default "spare"
 // algorithm every check-interval: cheaper-step workers come back when every
 // running worker was busy for more than cheaper-overload cycles, and one
 // idle worker goes cheap every cheaper-overload cycles down to cheaper;
@@ -215,7 +237,10 @@
 // stats-no-cores serve uWSGI 2.0.21's JSON through package stats; rss and
 // vsz are always filled (from the metrics sampler, or /proc when a process
 // is newer than its last sample); cores show in_request and the vars of
-// the request in progress. Counters are updated before the client sees the
+// the request in progress (the request's own, without wsgi.url_scheme, as
+// uWSGI's; an app's "chdir" is "" as uWSGI's for configured apps). A
+// worker that never ran (cheaper) shows its own id and no apps; uWSGI
+// 2.0.21 shows id 0 and the master's apps, which reads as a bug. Counters are updated before the client sees the
 // end of its response. listen_queue counts the requests waiting for a core
 // plus the kernel's accept queue. Each Server runs a metrics.Sampler (1 s)
 // over every worker slot, fed by a metrics.Recorder on the request path;
@@ -243,7 +268,8 @@
 // mount, manage-script-name, import, log-format, limit-post, static-map2,
 // static-index, check-static, static-skip-ext, pidfile2, daemonize2,
 // logto2, log-4xx, log-5xx, log-slow, log-big, log-x-forwarded-for, unenv,
-// pyargv, optimize, reload-mercy, exit-on-reload. log-master is accepted
+// pyargv, optimize, reload-mercy, exit-on-reload, die-on-term (read by
+// wsgideckd's signal handling). log-master is accepted
 // (the master and the workers share the log already). Pending lists the
 // rest: harakiri-verbose, log-date, log-reopen and http-timeout. Package
 // uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>
@@ -291,8 +317,9 @@
 //   - mount: each mount is a file or a module[:callable]; the first app
 //     that loads is app 0 and the default for requests whose SCRIPT_NAME
 //     names no mountpoint.
-//   - SIGTERM, like SIGINT, stops gracefully (uWSGI 2.0 reloads brutally unless
-//     die-on-term, which is therefore always in effect); daemonize logs to
+//   - SIGTERM stops gracefully: requests in flight finish (uWSGI 2.0
+//     reloads brutally; with die-on-term it stops at once, as on SIGINT),
+//     which is what service managers expect of SIGTERM; daemonize logs to
 //     its file but stays in the foreground. http-keepalive is accepted:
 //     HTTP keeps connections alive anyway.
 //   - Counters (requests, exceptions, harakiri_count, respawn_count, tx)

@@ -145,6 +145,12 @@ func (f *masterFIFO) command(b byte) {
 		go s.Kill()
 	case b == 's':
 		s.LogStats()
+	case b == 'p':
+		s.TogglePause()
+	case b == 'P':
+		if err := s.writePidfiles(s.cfg()); err != nil {
+			s.log.printf("master-fifo P: %v", err)
+		}
 	case b == '+':
 		if _, err := s.AddWorker(); err != nil {
 			s.log.printf("master-fifo +: %v", err)

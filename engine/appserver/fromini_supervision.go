@@ -73,6 +73,7 @@ func supervisionFromINI(ini *uwsgiini.Config, c *Config, fail func(key, format s
 	if c.PyAutoreload, err = seconds("py-autoreload"); err != nil {
 		return err
 	}
+	c.DieOnTerm = ini.Bool("die-on-term")
 	c.MasterFIFO = ini.All("master-fifo")
 	if len(c.MasterFIFO) > 10 {
 		return fail("master-fifo", "%d FIFOs: at most 10 (the commands 0-9 select one)", len(c.MasterFIFO))

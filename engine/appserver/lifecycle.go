@@ -2,6 +2,8 @@ package appserver
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -129,7 +131,9 @@ func (s *Server) workerExited(w *worker) {
 	if stopping || (w.retiring.Load() && why != "" && (!current || sl.cheap)) {
 		s.mu.Unlock()
 		switch why {
-		case whyRecycle:
+		case whyRecycle, whyChain, whyWorkers:
+			// A worker replaced while the master runs on (uWSGI's chain
+			// reload too); "buried" is for a whole reload or a stop.
 			s.log.printf("worker %d killed successfully (pid: %d)", sl.id, w.pid)
 		case whyCheap:
 			s.log.printf("worker %d killed successfully (pid: %d)", sl.id, w.pid)
@@ -307,4 +311,16 @@ func (s *Server) autoreload(w *worker, path string) {
 	s.autoreloadGen = w.gen + 1
 	s.mu.Unlock()
 	go s.selfReload(ReloadGraceful, true, "py-autoreload: "+path)
+}
+
+// writePidfiles writes the master's pid to pidfile and pidfile2, at start
+// and on master-fifo P, with uWSGI's log line.
+func (s *Server) writePidfiles(cfg *Config) error {
+	for _, p := range cfg.pidfiles() {
+		s.log.printf("writing pidfile to %s", p.path)
+		if err := os.WriteFile(p.path, []byte(strconv.Itoa(s.pid)+"\n"), 0o644); err != nil {
+			return fmt.Errorf("%s %s: %w", p.option, p.path, err)
+		}
+	}
+	return nil
 }

@@ -50,9 +50,19 @@ func (s *Server) Reload(cfg *Config) error { return s.ReloadWith(ReloadGraceful,
 // are: changing them needs a restart). A reload started while another is in
 // progress supersedes it.
 func (s *Server) ReloadWith(mode ReloadMode, cfg *Config) error {
+	return s.reloadWith(mode, cfg, false)
+}
+
+// reloadWith is ReloadWith; workersOnly logs a graceful or brutal reload
+// the way uWSGI logs one that leaves its master alone (master-fifo w and W,
+// touch-workers-reload): as respawns, without the "...killing workers..."
+// line of a whole reload.
+func (s *Server) reloadWith(mode ReloadMode, cfg *Config, workersOnly bool) error {
 	if s.stopping.Load() || !s.started.Load() {
 		return errStopping
 	}
+	// Paused workers could not finish and exit; the new ones run.
+	s.unpause()
 	if s.cfg().ExitOnReload {
 		s.log.printf("uWSGI: GAME OVER (insert coin)")
 		go s.Stop()
@@ -66,9 +76,9 @@ func (s *Server) ReloadWith(mode ReloadMode, cfg *Config) error {
 	case ReloadChain:
 		return s.chainReload(next)
 	case ReloadBrutal:
-		return s.replaceAll(next, true)
+		return s.replaceAll(next, true, workersOnly)
 	}
-	return s.replaceAll(next, false)
+	return s.replaceAll(next, false, workersOnly)
 }
 
 // applyConfig makes cfg (if not nil) the running configuration and
@@ -101,12 +111,16 @@ func (s *Server) applyConfig(cfg *Config) (*Config, error) {
 }
 
 // replaceAll is the graceful and the brutal reload.
-func (s *Server) replaceAll(next *Config, brutal bool) error {
+func (s *Server) replaceAll(next *Config, brutal, workersOnly bool) error {
 	mode := ReloadGraceful
 	if brutal {
 		mode = ReloadBrutal
+	}
+	switch {
+	case workersOnly:
+	case brutal:
 		s.log.printf("...brutally killing workers...")
-	} else {
+	default:
 		s.log.printf("...gracefully killing workers...")
 	}
 	s.mu.Lock()
@@ -146,16 +160,22 @@ func (s *Server) replaceAll(next *Config, brutal bool) error {
 			continue
 		}
 		why := whyReload
-		if brutal {
+		switch {
+		case workersOnly:
+			why = whyWorkers
+		case brutal:
 			why = whyBrutal
 		}
 		for _, o := range old {
 			o.why = why
 			if brutal {
 				retireNow = append(retireNow, o)
+				if workersOnly {
+					s.verbose("killing worker %d (pid: %d)", sl.id, o.pid)
+				}
 			}
 		}
-		if _, err := s.startWorker(sl, next, gen, false, "reload"); err != nil {
+		if _, err := s.startWorker(sl, next, gen, workersOnly, "reload"); err != nil {
 			s.log.printf("reload: cannot spawn worker %d: %v (keeping the old one)", sl.id, err)
 			for _, o := range old {
 				o.why = ""
@@ -164,7 +184,7 @@ func (s *Server) replaceAll(next *Config, brutal bool) error {
 	}
 	s.slots = s.slots[:next.Processes]
 	for _, w := range retireNow {
-		if brutal && w.why == whyBrutal {
+		if brutal && (w.why == whyBrutal || w.why == whyWorkers) {
 			w.retire()
 			w.kill(syscall.SIGTERM)
 			continue
@@ -311,7 +331,8 @@ func (s *Server) checkReloadDone() {
 }
 
 // selfReload is a reload the engine starts itself; reread asks
-// ReloadConfig for the configuration. why is logged when the reload
+// ReloadConfig for the configuration (a graceful or brutal reload that
+// does not is one of the workers only, as uWSGI's master-fifo w and W). why is logged when the reload
 // cannot happen.
 func (s *Server) selfReload(mode ReloadMode, reread bool, why string) {
 	var cfg *Config
@@ -323,10 +344,11 @@ func (s *Server) selfReload(mode ReloadMode, reread bool, why string) {
 			cfg = c
 		}
 	}
-	err := s.ReloadWith(mode, cfg)
+	workersOnly := !reread && mode != ReloadChain
+	err := s.reloadWith(mode, cfg, workersOnly)
 	if err != nil && cfg != nil && !errors.Is(err, errStopping) {
 		s.log.printf("reload (%s): %v (keeping the running configuration)", why, err)
-		err = s.ReloadWith(mode, nil)
+		err = s.reloadWith(mode, nil, workersOnly)
 	}
 	if err != nil && !errors.Is(err, errStopping) {
 		s.log.printf("reload (%s): %v", why, err)

@@ -106,6 +106,7 @@ type Server struct {
 
 	started  atomic.Bool // Start has finished
 	stopping atomic.Bool
+	paused   atomic.Bool  // Pause: the workers are SIGSTOPped
 	loops    []*uwsgiLoop // one per uwsgi socket (Linux), set before they run
 	// corePolled: the core channels go through Go's netpoller, because a
 	// goroutine frontend (HTTP, FastCGI) waits on them. When every socket
@@ -115,7 +116,11 @@ type Server struct {
 	corePolled bool
 	stopOnce   sync.Once
 	done       chan struct{}
-	waitErr    error
+	// hurry is closed by Kill: a graceful shutdown under way stops
+	// waiting for requests and kills the workers (a second Ctrl-C).
+	hurry     chan struct{}
+	hurryOnce sync.Once
+	waitErr   error
 }
 
 func (s *Server) now() time.Time {
@@ -143,6 +148,7 @@ func (s *Server) Start() error {
 	cfg.resolvePaths()
 	s.config = &cfg
 	s.done = make(chan struct{})
+	s.hurry = make(chan struct{})
 	s.workers = map[*worker]struct{}{}
 	s.conns = map[*clientConn]struct{}{}
 	s.pid = os.Getpid()
@@ -198,11 +204,9 @@ func (s *Server) Start() error {
 		}
 		s.statsLn = ln
 	}
-	for _, p := range cfg.pidfiles() {
-		if err := os.WriteFile(p.path, []byte(strconv.Itoa(s.pid)+"\n"), 0o644); err != nil {
-			cfg.removePidfiles()
-			return fail(fmt.Errorf("%s %s: %w", p.option, p.path, err))
-		}
+	if err := s.writePidfiles(&cfg); err != nil {
+		cfg.removePidfiles()
+		return fail(err)
 	}
 	if len(cfg.MasterFIFO) > 0 {
 		f, err := newMasterFIFO(s, cfg.MasterFIFO)
@@ -421,7 +425,8 @@ func (s *Server) Stop() {
 	s.stop(false)
 }
 
-// Kill shuts down at once: workers are killed, connections cut.
+// Kill shuts down at once: workers are killed, connections cut. Called
+// while a graceful Stop is under way, it makes that one brutal.
 func (s *Server) Kill() {
 	s.stop(true)
 }
@@ -430,10 +435,27 @@ func (s *Server) stop(brutal bool) {
 	if s.done == nil {
 		return // never started
 	}
+	if brutal {
+		s.hurryOnce.Do(func() { close(s.hurry) })
+	}
 	s.stopOnce.Do(func() {
 		go s.shutdown(brutal)
 	})
 	<-s.done
+}
+
+// hurryUp turns a graceful shutdown under way into a brutal one: requests
+// in flight are cut (the caller kills the workers).
+func (s *Server) hurryUp() {
+	s.log.printf("SIGINT/SIGTERM received...killing workers...")
+	s.connMu.Lock()
+	for c := range s.conns {
+		c.shutdown(true)
+	}
+	s.connMu.Unlock()
+	for _, lp := range s.loops {
+		lp.shutdown(loopBrutal)
+	}
 }
 
 func (s *Server) shutdown(brutal bool) {
@@ -447,6 +469,7 @@ func (s *Server) shutdown(brutal bool) {
 	s.stopping.Store(true)
 	s.cancelChainLocked()
 	s.mu.Unlock()
+	s.unpause()
 	if brutal {
 		s.log.printf("SIGINT/SIGTERM received...killing workers...")
 	} else {
@@ -486,6 +509,9 @@ func (s *Server) shutdown(brutal bool) {
 		case <-deadline.C:
 			noMercy = true
 			s.verbose("requests are taking too much time to finish...NO MERCY !!!")
+		case <-s.hurry:
+			brutal = true
+			s.hurryUp()
 		}
 	}
 
@@ -514,6 +540,15 @@ func (s *Server) shutdown(brutal bool) {
 			noMercy = true
 			s.verbose("worker %d (pid: %d) is taking too much time to die...NO MERCY !!!", w.slot.id, w.pid)
 			w.kill(syscall.SIGKILL)
+			<-w.exited
+		case <-s.hurry:
+			if !brutal {
+				brutal = true
+				s.hurryUp()
+				for _, o := range ws {
+					o.kill(syscall.SIGKILL)
+				}
+			}
 			<-w.exited
 		}
 	}

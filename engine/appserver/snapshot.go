@@ -41,6 +41,8 @@ type Snapshot struct {
 	// tried ("" when it loaded): the worker then answers 500, or with
 	// need-app dies and is respawned with a backoff.
 	AppError string
+	// Paused: Pause (SIGTSTP, master-fifo p) stopped the workers.
+	Paused bool
 
 	Workers []WorkerState // one per worker number, in order
 	// Metrics is the sampler's last pass over the whole server (zero
@@ -161,7 +163,7 @@ type ProcessState struct {
 // each busy core's (to copy its request), each for a moment.
 func (s *Server) Snapshot() Snapshot {
 	cfg := s.cfg()
-	snap := Snapshot{Time: s.now(), PID: s.pid, State: s.state()}
+	snap := Snapshot{Time: s.now(), PID: s.pid, State: s.state(), Paused: s.paused.Load()}
 	if cfg == nil {
 		return snap
 	}

@@ -3,6 +3,7 @@ package appserver
 import (
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/stats"
@@ -65,10 +66,12 @@ func (s *Server) statsSnapshot() stats.Snapshot {
 			RunningTime: ws.RunningTime, LastSpawn: ws.LastSpawn, RespawnCount: uint64(ws.RespawnCount),
 			TX: uint64(ws.TxBytes), AvgRT: ws.AvgResponse,
 		}
-		switch ws.Status {
-		case WorkerCheap:
+		switch {
+		case snap.Paused && ws.PID > 0:
+			w.Status = stats.StatusPause
+		case ws.Status == WorkerCheap:
 			w.Status = stats.StatusCheap
-		case WorkerBusy:
+		case ws.Status == WorkerBusy:
 			w.Status = stats.StatusBusy
 		default:
 			w.Status = stats.StatusIdle
@@ -85,13 +88,16 @@ func (s *Server) statsSnapshot() stats.Snapshot {
 		for _, a := range ws.Apps {
 			w.Apps = append(w.Apps, stats.App{
 				ID: a.ID, Mountpoint: a.Mountpoint, StartupTime: int(a.LoadTime / time.Second),
-				Requests: uint64(a.Requests), Exceptions: uint64(a.Exceptions), Chdir: cfg.Chdir,
+				Requests: uint64(a.Requests), Exceptions: uint64(a.Exceptions),
+				// "chdir" is an app's own directory (a dynamic app's
+				// UWSGI_CHDIR); uWSGI leaves it "" for the configured
+				// apps, whatever chdir says.
 			})
 		}
 		for _, c := range ws.Cores {
 			sc := stats.Core{ID: c.ID, Requests: uint64(c.Requests), InRequest: c.InRequest}
 			if c.InRequest {
-				sc.Vars, sc.RequestStart = c.Vars, c.Since
+				sc.Vars, sc.RequestStart = requestVars(c.Vars), c.Since
 			}
 			w.Cores = append(w.Cores, sc)
 		}
@@ -104,6 +110,37 @@ func (s *Server) statsSnapshot() stats.Snapshot {
 		out.Workers = append(out.Workers, w)
 	}
 	return out
+}
+
+// requestVars is vars without what the server adds to the environ after
+// the request's own variables (wsgi.url_scheme): uWSGI's "vars" are the
+// request's, as the client or the web server in front sent them.
+func requestVars(vars []string) []string {
+	for len(vars) > 0 && strings.HasPrefix(vars[len(vars)-1], "wsgi.") {
+		vars = vars[:len(vars)-1]
+	}
+	return vars
+}
+
+// LogWorkerStatus logs what every busy core is doing, in the words a
+// uWSGI 2.0 worker uses on SIGUSR2 (core/uwsgi.c what_i_am_doing). uWSGI's
+// master has no SIGUSR2 handler, so the signal sent to it kills it; here
+// the master answers for all its workers, as uWSGI's docs describe.
+func (s *Server) LogWorkerStatus() {
+	snap := s.Snapshot()
+	for _, w := range snap.Workers {
+		for _, c := range w.Cores {
+			if !c.InRequest {
+				continue
+			}
+			since := c.Since.Format(ctimeLayout)
+			if len(w.Cores) > 1 {
+				s.log.printf("SIGUSR2: --- uWSGI worker %d core %d (pid: %d) is managing request %s since %s ---", w.ID, c.ID, w.PID, c.URI, since)
+			} else {
+				s.log.printf("SIGUSR2: --- uWSGI worker %d (pid: %d) is managing request %s since %s ---", w.ID, w.PID, c.URI, since)
+			}
+		}
+	}
 }
 
 // LogStats writes uWSGI's stats dump (SIGUSR1, master-fifo s) to the log.

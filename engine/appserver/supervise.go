@@ -32,15 +32,20 @@ func (s *Server) supervise() {
 		}
 		now := s.now()
 		cfg := s.cfg()
-		s.checkHarakiri(cfg, now)
+		paused := s.paused.Load()
+		if !paused {
+			s.checkHarakiri(cfg, now)
+		}
 		s.checkReloadDone()
 		if now.Before(next) {
 			continue
 		}
 		next = now.Add(cfg.CheckInterval)
-		s.cheaperCycle(cfg)
-		s.checkLifetimes(cfg, now)
-		s.checkEvilMemory(cfg)
+		if !paused {
+			s.cheaperCycle(cfg)
+			s.checkLifetimes(cfg, now)
+			s.checkEvilMemory(cfg)
+		}
 		touch.check(s)
 	}
 }

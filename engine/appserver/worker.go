@@ -52,9 +52,12 @@ const maxApps = 64
 
 // Why a worker process is being retired: what its exit is logged as.
 const (
-	whyReload  = "reload"
-	whyBrutal  = "brutal reload"
-	whyChain   = "chain reload"
+	whyReload = "reload"
+	whyBrutal = "brutal reload"
+	whyChain  = "chain reload"
+	// whyWorkers: a reload of the workers only (master-fifo w and W,
+	// touch-workers-reload), which uWSGI logs as respawns.
+	whyWorkers = "workers reload"
 	whyRecycle = "recycle"
 	whyCheap   = "cheaper"
 	whyStop    = "stop"
