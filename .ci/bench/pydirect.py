@@ -10,7 +10,8 @@ alternative to wsgideck's Go master doing it.
 
 The per-request path is kept as short as Python allows: one recv for the
 packet, the vars parsed in place, one sendall, close. It supports only what
-the benchmark sends: requests without a body.
+the benchmark sends: requests without a body. A failed connection is
+logged (once per kind of error) and the worker goes on.
 """
 
 import importlib
@@ -35,8 +36,12 @@ def serve(listener, app):
         "wsgi.url_scheme": "http",
     }
     accept = listener._accept
+    seen = set()
     while True:
-        fd, _ = accept()
+        try:
+            fd, _ = accept()
+        except OSError:
+            continue
         conn = socket.socket(fileno=fd)
         try:
             data = conn.recv(65536)
@@ -60,6 +65,14 @@ def serve(listener, app):
             status, headers = started
             head = "\r\n".join(["HTTP/1.1 " + status, *map(": ".join, headers), "", ""])
             conn.sendall(head.encode("latin-1") + b"".join(result))
+        except Exception as e:
+            # A worker must outlive a bad connection (a peer that reset it,
+            # say), or the measurement would lose a process; say so, once
+            # per kind, so that a failing control is visible in its log.
+            kind = type(e).__name__
+            if kind not in seen:
+                seen.add(kind)
+                sys.stderr.write("pydirect worker %d: %s: %s\n" % (os.getpid(), kind, e))
         finally:
             conn.close()
 
