@@ -128,6 +128,7 @@ func TestFlowRequestsTraceEveryHop(t *testing.T) {
 		}
 	}
 	list := h.requestsList(3)
+	before := h.d.Content().MinSize()
 
 	list.Select(0)
 	txt := h.texts()
@@ -147,6 +148,12 @@ func TestFlowRequestsTraceEveryHop(t *testing.T) {
 	}
 	if ms, _ := strconv.ParseFloat(own[1], 64); ms >= 100 {
 		t.Errorf("the proxy's own share of /slow?s=0.3 is %s ms: the sleep is the app's", own[1])
+	}
+
+	// Long hop lines scroll: what the tab shows never raises the window's
+	// minimum size (which Fyne grows the window to).
+	if ms := h.d.Content().MinSize(); ms.Width > before.Width || ms.Height > before.Height {
+		t.Errorf("the window's minimum size grew from %v to %v with a request's hops on screen", before, ms)
 	}
 
 	list.Select(1)

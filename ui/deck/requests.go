@@ -52,9 +52,10 @@ func newRequestsTab(d *Deck) *requestsTab {
 			r.showDetail()
 		}
 	}
-	r.empty = widget.NewLabel("No requests yet: open the project in the browser, and each request shows here with the hops it took.")
+	// Not wrapped: a wrapping label centred is measured at its narrowest,
+	// one word a line, and its height alone made the window grow.
+	r.empty = widget.NewLabel("No requests yet: open the project in the browser, and each request shows here.")
 	r.empty.Importance = widget.LowImportance
-	r.empty.Wrapping = fyne.TextWrapWord
 	r.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.hops = widget.NewLabel("")
 	r.hops.TextStyle.Monospace = true
@@ -63,7 +64,9 @@ func newRequestsTab(d *Deck) *requestsTab {
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	r.detail = container.NewVBox(hint)
-	split := container.NewVSplit(container.NewStack(r.list, container.NewCenter(r.empty)), container.NewPadded(r.detail))
+	// The hops are long monospace lines: they scroll, rather than set the
+	// tab's (and so the window's) minimum width.
+	split := container.NewVSplit(container.NewStack(r.list, container.NewCenter(r.empty)), container.NewScroll(container.NewPadded(r.detail)))
 	split.Offset = 0.6
 	r.root = split
 	return r
