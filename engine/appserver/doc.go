@@ -123,13 +123,21 @@
 // sock_def_wakeup). Tried and dropped, measured against uWSGI in the same
 // runs: the loop polling epoll for 30 or 150 us before it sleeps, and the
 // worker polling its channel 20 times before it sleeps (within the noise,
-// and a busy-wait costs an idle laptop's battery). What would remove the
-// worker's wakeup under load is a queue the cores take requests from, as
-// uWSGI's workers take connections from the listen queue: a core that
-// finishes a request would find the next one waiting instead of sleeping
-// until the master hands it over. That changes who decides which core serves
-// a request, so the per-request accounting, harakiri and reloads would have
-// to learn it from the cores (a shared-memory scoreboard, as uWSGI's).
+// and a busy-wait costs an idle laptop's battery).
+//
+// The benchmark's control experiment (.ci/bench/pydirect.py) measures the
+// alternative: uWSGI's design in Python, workers that accept from the
+// socket and parse the uwsgi packet themselves, with no master in the
+// request path. Behind the same nginx it reaches 0.86-0.96x of uWSGI, where
+// this server reaches 0.69-0.82x, at 43 us of worker CPU per request
+// against this master's 46 us plus its worker's 25 us. So what costs is
+// the hop between master and worker, not the worker being Python. Removing
+// it means the workers accepting from the uwsgi socket themselves (the
+// master would still bind it and supervise); that changes who decides
+// which core serves a request, so the per-request accounting, harakiri,
+// the master's own 502/504 answers and reloads would have to learn it from
+// the cores (a shared-memory scoreboard, as uWSGI's), which is why it is a
+// design decision rather than a tuning.
 //
 // A request waits for a core in the pool like any other (a FIFO of
 // goroutines and loop entries; pool.put hands a core to a loop through
