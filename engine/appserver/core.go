@@ -171,8 +171,9 @@ type exchange struct {
 	undelivered bool  // the request never reached the worker: it can go to another core
 	harakiri    bool  // the worker was killed by harakiri under it
 	tooLarge    bool  // refused by limit-post
-	// taken is when a core took the request: the time before it was
-	// spent waiting for a free core.
+	// taken is when a core took the request, set only when it had to
+	// wait for one (every core was busy): the time before it was spent
+	// queued.
 	taken time.Time
 }
 

@@ -17,8 +17,8 @@ type RequestEvent struct {
 	Socket   int // index of the listening socket in Config.Sockets
 	Start    time.Time
 	Duration time.Duration
-	// Wait is the part of Duration the request spent waiting for a free
-	// worker core (all were busy), before the app saw it.
+	// Wait is the part of Duration the request spent queued for a worker
+	// core because every core was busy; 0 when one was free at once.
 	Wait       time.Duration
 	Method     string
 	URI        string

@@ -28,20 +28,21 @@ type poolWaiter struct {
 	loop *uwsgiLoop
 }
 
-// get returns an idle core, waiting for one if need be. It fails when ctx
-// ends first or the pool is closed.
-func (p *pool) get(ctx context.Context) (*core, error) {
+// get returns an idle core, waiting for one if need be (waited says it
+// did: every core was busy). It fails when ctx ends first or the pool is
+// closed.
+func (p *pool) get(ctx context.Context) (c *core, waited bool, err error) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return c, nil
+		return c, false, nil
 	}
 	if p.closed {
 		p.mu.Unlock()
-		return nil, errPoolClosed
+		return nil, false, errPoolClosed
 	}
 	ch := make(chan *core, 1)
 	p.waiters = append(p.waiters, poolWaiter{ch: ch})
@@ -50,16 +51,16 @@ func (p *pool) get(ctx context.Context) (*core, error) {
 	select {
 	case c := <-ch:
 		if c == nil {
-			return nil, errPoolClosed
+			return nil, true, errPoolClosed
 		}
-		return c, nil
+		return c, true, nil
 	case <-ctx.Done():
 		p.mu.Lock()
 		for i, w := range p.waiters {
 			if w.ch == ch {
 				p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
 				p.mu.Unlock()
-				return nil, ctx.Err()
+				return nil, true, ctx.Err()
 			}
 		}
 		p.mu.Unlock()
@@ -67,7 +68,7 @@ func (p *pool) get(ctx context.Context) (*core, error) {
 		if c := <-ch; c != nil {
 			p.put(c)
 		}
-		return nil, ctx.Err()
+		return nil, true, ctx.Err()
 	}
 }
 

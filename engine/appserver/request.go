@@ -30,9 +30,12 @@ func (s *Server) handle(rq *request, resp responder) exchange {
 		return x
 	}
 	var c *core
+	queued := false // some try found every core busy
 	for tries := 0; ; {
 		var err error
-		c, err = s.pool.get(context.Background())
+		var waited bool
+		c, waited, err = s.pool.get(context.Background())
+		queued = queued || waited
 		if err != nil {
 			resp.fail(503)
 			x = exchange{status: 503, app: -1, refused: true}
@@ -49,7 +52,9 @@ func (s *Server) handle(rq *request, resp responder) exchange {
 		taken := s.now()
 		c.markBusy(taken, rq)
 		x = c.serve(&rq.env, &rq.info, rq.first, &rq.body, resp, rq.proto)
-		x.taken = taken
+		if queued {
+			x.taken = taken
+		}
 		c.markIdle()
 		if x.undelivered && tries < maxRedispatch {
 			tries++

@@ -214,6 +214,7 @@ type loopConn struct {
 	state      int
 	registered bool
 	inQueue    bool
+	queued     bool // it waited in the queue for a core (Wait in its event)
 	closed     bool
 	parsed     bool   // the vars were parsed into rq
 	in         []byte // request bytes read so far
@@ -679,6 +680,7 @@ func (lp *uwsgiLoop) handOver(lc *loopConn) {
 func (lp *uwsgiLoop) dispatch(lc *loopConn) {
 	lc.began = lp.s.now()
 	lc.state = lcQueued
+	lc.queued = false
 	lp.getCore(lc)
 }
 
@@ -690,7 +692,7 @@ func (lp *uwsgiLoop) getCore(lc *loopConn) {
 			return
 		}
 		if c == nil {
-			lc.inQueue = true
+			lc.inQueue, lc.queued = true, true
 			lp.queue = append(lp.queue, lc)
 			return
 		}
@@ -769,7 +771,10 @@ func (lp *uwsgiLoop) startExchange(lc *loopConn, c *core) {
 	now := s.now()
 	c.markBusy(now, &lc.rq)
 	lc.c = c
-	lc.x = exchange{app: -1, taken: now}
+	lc.x = exchange{app: -1}
+	if lc.queued {
+		lc.x.taken = now
+	}
 	// A core is registered once in each loop's epoll set that uses it
 	// (each socket has its loop, and cores are shared).
 	if bit := lp.regBit(); c.loopRegs&bit == 0 {

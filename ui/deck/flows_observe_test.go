@@ -132,6 +132,9 @@ func TestFlowRequestsTraceEveryHop(t *testing.T) {
 
 	list.Select(0)
 	txt := h.texts()
+	if strings.Contains(txt, "for a free worker") {
+		t.Errorf("the /slow request, sent with both workers idle, is said to have waited for one:\n%s", txt)
+	}
 	m := regexp.MustCompile(`engine → worker (\d) \(pid (\d+)\) ran the app: ([\d.]+) ms`).FindStringSubmatch(txt)
 	if m == nil {
 		t.Fatalf("the /slow request's hops do not name its worker and time:\n%s", txt)
