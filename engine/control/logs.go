@@ -60,34 +60,22 @@ const DefaultLogLines = 10000
 
 // logRing keeps the last lines in a fixed amount of memory.
 type logRing struct {
-	mu    sync.Mutex
-	lines []LogLine
-	head  int // index of the oldest line
-	n     int
-	seq   uint64 // Seq of the newest line
+	mu   sync.Mutex
+	ring seqRing[LogLine]
 }
 
 func newLogRing(capacity int) *logRing {
 	if capacity <= 0 {
 		capacity = DefaultLogLines
 	}
-	return &logRing{lines: make([]LogLine, capacity)}
+	return &logRing{ring: newSeqRing[LogLine](capacity)}
 }
 
 // add stores l with the next Seq and returns it as stored.
 func (r *logRing) add(l LogLine) LogLine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.seq++
-	l.Seq = r.seq
-	i := (r.head + r.n) % len(r.lines)
-	if r.n == len(r.lines) {
-		r.head = (r.head + 1) % len(r.lines)
-	} else {
-		r.n++
-	}
-	r.lines[i] = l
-	return l
+	return r.ring.add(func(seq uint64) LogLine { l.Seq = seq; return l })
 }
 
 // after returns up to max lines with Seq > after, oldest first; max <= 0
@@ -95,23 +83,7 @@ func (r *logRing) add(l LogLine) LogLine {
 func (r *logRing) after(after uint64, max int) []LogLine {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.n == 0 || after >= r.seq {
-		return nil
-	}
-	oldest := r.seq - uint64(r.n) + 1
-	start := 0
-	if after >= oldest {
-		start = int(after - oldest + 1)
-	}
-	count := r.n - start
-	if max > 0 && count > max {
-		count = max
-	}
-	out := make([]LogLine, count)
-	for k := range out {
-		out[k] = r.lines[(r.head+start+k)%len(r.lines)]
-	}
-	return out
+	return r.ring.after(after, max)
 }
 
 // lineWriter is an io.Writer that cuts what is written into lines for

@@ -93,10 +93,7 @@ type tracer struct {
 	now  func() time.Time
 	eng  []engineHalf // engine requests not yet paired, oldest first
 	px   []proxyHalf  // proxied requests not yet paired, oldest first
-	ring []Trace
-	head int
-	n    int
-	seq  uint64
+	ring seqRing[Trace]
 }
 
 type engineHalf struct {
@@ -124,7 +121,7 @@ func newTracer(now func() time.Time, capacity int) *tracer {
 	if capacity <= 0 {
 		capacity = DefaultTraces
 	}
-	return &tracer{now: now, ring: make([]Trace, capacity)}
+	return &tracer{now: now, ring: newSeqRing[Trace](capacity)}
 }
 
 // engine takes one request the engine finished.
@@ -231,14 +228,7 @@ func (t *tracer) alone(h engineHalf) {
 }
 
 func (t *tracer) add(tr Trace) {
-	t.seq++
-	tr.Seq = t.seq
-	t.ring[(t.head+t.n)%len(t.ring)] = tr
-	if t.n == len(t.ring) {
-		t.head = (t.head + 1) % len(t.ring)
-	} else {
-		t.n++
-	}
+	t.ring.add(func(seq uint64) Trace { tr.Seq = seq; return tr })
 }
 
 // after returns up to max traces with Seq > after, oldest first (all when
@@ -248,23 +238,7 @@ func (t *tracer) after(after uint64, max int) []Trace {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.expire(t.now())
-	if t.n == 0 || after >= t.seq {
-		return nil
-	}
-	oldest := t.seq - uint64(t.n) + 1
-	start := 0
-	if after >= oldest {
-		start = int(after - oldest + 1)
-	}
-	count := t.n - start
-	if max > 0 && count > max {
-		count = max
-	}
-	out := make([]Trace, count)
-	for k := range out {
-		out[k] = t.ring[(t.head+start+k)%len(t.ring)]
-	}
-	return out
+	return t.ring.after(after, max)
 }
 
 // Traces returns up to max traces with Seq > after, oldest first (all
