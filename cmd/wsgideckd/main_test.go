@@ -57,10 +57,18 @@ func startCmd(t *testing.T, dir string, env []string, args ...string) *cmdProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cmdProc{out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(exe, args...)
-	p.cmd.Dir = dir
-	p.cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)
+	return runProc(t, cmd, "wsgideckd "+args[0])
+}
+
+// runProc starts cmd with its output collected. The process is killed
+// when the test ends, and its output logged (as name's) if the test
+// failed.
+func runProc(t *testing.T, cmd *exec.Cmd, name string) *cmdProc {
+	t.Helper()
+	p := &cmdProc{cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -78,7 +86,7 @@ func startCmd(t *testing.T, dir string, env []string, args ...string) *cmdProc {
 			<-p.exited
 		}
 		if t.Failed() {
-			t.Logf("wsgideckd %s output:\n%s", args[0], p.out)
+			t.Logf("%s output:\n%s", name, p.out)
 		}
 	})
 	return p

@@ -39,30 +39,9 @@ func startUWSGIPeer(t *testing.T, dir string) *cmdProc {
 	if _, err := os.Stat(uwsgiPath); err != nil {
 		t.Fatalf("uWSGI is needed (apt-get install uwsgi-core uwsgi-plugin-python3): %v", err)
 	}
-	p := &cmdProc{out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(uwsgiPath, "--ini", "app.ini")
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Signal(syscall.SIGKILL)
-			<-p.exited
-		}
-		if t.Failed() {
-			t.Logf("uWSGI output:\n%s", p.out)
-		}
-	})
-	return p
+	cmd := exec.Command(uwsgiPath, "--ini", "app.ini")
+	cmd.Dir = dir
+	return runProc(t, cmd, "uWSGI")
 }
 
 // blockRequest starts GET /block and waits until the app is in it; it
