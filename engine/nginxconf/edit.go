@@ -179,7 +179,7 @@ func (d *Directive) replaceWord(a *Arg, value string) error {
 	if a.Start > 0 && !isSpaceByte(f.Src[a.Start-1]) && f.Src[a.Start-1] != ';' && f.Src[a.Start-1] != '{' && f.Src[a.Start-1] != '}' {
 		pre = " "
 	}
-	if a.End < len(f.Src) && !isSpaceByte(f.Src[a.End]) && f.Src[a.End] != ';' && f.Src[a.End] != '{' {
+	if a.End < len(f.Src) && !isSpaceByte(f.Src[a.End]) && f.Src[a.End] != ';' && (f.Src[a.End] != '{' || runsIntoBrace(text)) {
 		post = " "
 	}
 	start := a.Start
@@ -248,6 +248,9 @@ func (d *Directive) SetArgs(values ...string) error {
 			offs = append(offs, sb.Len())
 			sb.WriteString(QuoteWord(v))
 		}
+		if after < len(f.Src) && f.Src[after] == '{' && runsIntoBrace(sb.String()) {
+			sb.WriteByte(' ')
+		}
 		f.splice(after, after, sb.String())
 		for i, v := range values[common:] {
 			d.Args = append(d.Args, wordAt(QuoteWord(v), after+offs[i]))
@@ -258,7 +261,11 @@ func (d *Directive) SetArgs(values ...string) error {
 			return c.Start >= after && c.Start < end
 		})
 		d.Args = d.Args[:common]
-		f.splice(after, end, "")
+		keep := ""
+		if end < len(f.Src) && f.Src[end] == '{' && after > 0 && runsIntoBrace(string(f.Src[after-1])) {
+			keep = " "
+		}
+		f.splice(after, end, keep)
 	}
 	f.relocate()
 	return nil
@@ -502,3 +509,9 @@ func adopt(d *Directive, f *File) {
 		}
 	}
 }
+
+// runsIntoBrace reports whether text, written right before a "{", would
+// join it: a bare word ending in "$" makes "${", which opens a ${name}
+// variable and swallows the block ("listen 0{}" with its argument set to
+// "$").
+func runsIntoBrace(text string) bool { return strings.HasSuffix(text, "$") }

@@ -350,3 +350,34 @@ func TestRandomEdits(t *testing.T) {
 		}
 	}
 }
+
+// A word ending in "$" written right before a "{" would make "${", which
+// opens a ${name} variable and swallows the block: the edits keep a space
+// there. (Found by FuzzNginxHelpers: "server{listen 0{}}" with listen set
+// to "$".)
+func TestEditKeepsDollarOffTheBrace(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		edit func(d *Directive) error
+	}{
+		{"listen 0{}", func(d *Directive) error { return d.SetArg(0, "$") }},
+		{"listen 0{}", func(d *Directive) error { return d.SetArgs("0", "$") }},
+		{"listen a$ b{}", func(d *Directive) error { return d.SetArgs("a$") }},
+	} {
+		f, err := Parse("t.conf", []byte(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.edit(f.Block.Directives[0]); err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		g, err := Parse("t.conf", f.Bytes())
+		if err != nil {
+			t.Errorf("%q edited to %q, which does not parse: %v", c.src, f.Bytes(), err)
+			continue
+		}
+		if d := g.Block.Directives[0]; d.Block == nil {
+			t.Errorf("%q edited to %q: the block is gone", c.src, f.Bytes())
+		}
+	}
+}
