@@ -200,33 +200,11 @@ func TestFlowProjectFolderDeleted(t *testing.T) {
 func TestFlowConfigFileDeleted(t *testing.T) {
 	for _, c := range []struct {
 		name, gone, other string
-		edit              func(h *harness)
+		field, value      string // a form field of the other file, and what to type
 		saved             string // what the edit puts in the other file
 	}{
-		{"nginx.conf missing", deck.TabNginx, deck.TabIni, func(h *harness) {
-			h.tap(deck.ViewForm)
-			setEntry(h.entryAfter("Worker processes"), "3")
-			h.tap("Save")
-			h.tap("Save")
-			h.tap(deck.ViewSource)
-			e := h.editor().Entry()
-			e.CursorRow, e.CursorColumn = 0, 0
-			test.Type(e, "# edited alone\n")
-			h.tap("Save")
-			h.tap("Save")
-		}, "processes = 3"},
-		{"uwsgi.ini missing", deck.TabIni, deck.TabNginx, func(h *harness) {
-			h.tap(deck.ViewForm)
-			setEntry(h.entryAfter("server_name"), "shop.test")
-			h.tap("Save")
-			h.tap("Save")
-			h.tap(deck.ViewSource)
-			e := h.editor().Entry()
-			e.CursorRow, e.CursorColumn = 0, 0
-			test.Type(e, "# edited alone\n")
-			h.tap("Save")
-			h.tap("Save")
-		}, "server_name shop.test;"},
+		{"nginx.conf missing", deck.TabNginx, deck.TabIni, "Worker processes", "3", "processes = 3"},
+		{"uwsgi.ini missing", deck.TabIni, deck.TabNginx, "server_name", "shop.test", "server_name shop.test;"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newFlowHarness(t)
@@ -244,7 +222,17 @@ func TestFlowConfigFileDeleted(t *testing.T) {
 			if txt := h.texts(); strings.Contains(txt, "is missing") || strings.Contains(txt, "cannot be opened") {
 				t.Fatalf("the %s tab is blocked by the other file:\n%s", c.other, txt)
 			}
-			c.edit(h)
+			// The other file, edited alone: in its form, then its source.
+			h.tap(deck.ViewForm)
+			setEntry(h.entryAfter(c.field), c.value)
+			h.tap("Save")
+			h.tap("Save")
+			h.tap(deck.ViewSource)
+			e := h.editor().Entry()
+			e.CursorRow, e.CursorColumn = 0, 0
+			test.Type(e, "# edited alone\n")
+			h.tap("Save")
+			h.tap("Save")
 			got := readFile(t, other)
 			if !strings.HasPrefix(got, "# edited alone\n") || !strings.Contains(got, c.saved) {
 				t.Errorf("%s after editing it alone:\n%s", filepath.Base(other), got)
