@@ -50,6 +50,7 @@ func newOverviewTab(d *Deck) *overviewTab {
 		{TabWorkers, "Workers: the live table", theme.ListIcon()},
 		{TabGraphs, "Graphs: CPU, memory, requests", theme.GridIcon()},
 		{TabLogs, "Logs: engine, workers, proxy", theme.MenuIcon()},
+		{TabRequests, "Requests: each one hop by hop", theme.MailForwardIcon()},
 		{TabIni, "Edit uwsgi.ini", theme.DocumentIcon()},
 		{TabNginx, "Edit nginx.conf", theme.DocumentIcon()},
 		{TabExport, "Export for production", theme.UploadIcon()},
