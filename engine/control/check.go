@@ -15,7 +15,6 @@ import (
 	"github.com/wsgideck/wsgideck/engine/confedit"
 	"github.com/wsgideck/wsgideck/engine/crosscheck"
 	"github.com/wsgideck/wsgideck/engine/nginxconf"
-	"github.com/wsgideck/wsgideck/engine/project"
 	"github.com/wsgideck/wsgideck/engine/proxy"
 )
 
@@ -27,6 +26,12 @@ import (
 // A Report holds the documents it checked. Their Fixes edit those
 // documents, and Apply saves them: a fix applied through Apply changes
 // the files on disk.
+//
+// With one of the two files missing, the Report says so as an error
+// Problem naming the file, and holds what can be said of the other file
+// alone: its own problems, and the checks of its ports and folders with
+// their fixes (which then edit that file only). The findings that
+// compare the two files are left out.
 type Report struct {
 	// Dir is the project folder; messages name files relative to it.
 	Dir      string
@@ -35,6 +40,9 @@ type Report struct {
 
 	ini *confedit.INIDoc
 	ngx *confedit.NginxDoc
+	// iniMissing and ngxMissing say which document is an empty stand-in
+	// for a missing file: never validated or saved.
+	iniMissing, ngxMissing bool
 	// adjusted is set when the documents were edited for the run (ports
 	// moved for this run only): saving them would write those edits.
 	adjusted bool
@@ -78,21 +86,34 @@ func (r *Report) Apply(fix crosscheck.Fix) error {
 			return err
 		}
 	}
-	if err := fix.Apply(); err != nil {
+	revert := func() {
 		r.ini.Revert()
 		r.ngx.Revert()
+	}
+	if err := fix.Apply(); err != nil {
+		revert()
 		return err
 	}
+	// A fix of a one-sided report must not need the missing file.
+	for _, sd := range []struct {
+		missing bool
+		doc     confedit.Document
+	}{{r.iniMissing, r.ini}, {r.ngxMissing, r.ngx}} {
+		if sd.missing && sd.doc.Dirty() {
+			revert()
+			return fmt.Errorf("this fix also edits %s, which is missing: generate it or put it back, then check again", r.rel(sd.doc.Path()))
+		}
+	}
+	docs := r.present()
 	// Validate both before writing either, so that the pair stays
 	// consistent on disk.
-	for _, d := range []confedit.Document{r.ini, r.ngx} {
+	for _, d := range docs {
 		if errs := confedit.Errors(d.Validate()); len(errs) > 0 {
-			r.ini.Revert()
-			r.ngx.Revert()
+			revert()
 			return &confedit.InvalidError{Path: d.Path(), Problems: errs}
 		}
 	}
-	for _, d := range []confedit.Document{r.ini, r.ngx} {
+	for _, d := range docs {
 		if !d.Dirty() {
 			continue
 		}
@@ -104,6 +125,18 @@ func (r *Report) Apply(fix crosscheck.Fix) error {
 		r.after()
 	}
 	return nil
+}
+
+// present lists the documents of files that are on disk.
+func (r *Report) present() []confedit.Document {
+	var out []confedit.Document
+	if !r.iniMissing {
+		out = append(out, r.ini)
+	}
+	if !r.ngxMissing {
+		out = append(out, r.ngx)
+	}
+	return out
 }
 
 // rel names path relative to the project folder when inside it.
@@ -196,16 +229,25 @@ type plan struct {
 }
 
 // load reads both files from disk, applies the run's adjustments, and
-// validates them for a command on tiers t. held lists the ports the
-// Runner's running servers hold, by tier: they are not busy for it.
+// validates them for a command on tiers t, whose files must be there
+// (the other tier's file may be missing: see Report). held lists the
+// ports the Runner's running servers hold, by tier: they are not busy for
+// it.
 func (r *Runner) load(ctx context.Context, t Tier, held map[Tier][]int) (*plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id, nd, err := project.OpenDocs(r.ini, r.nginx, r.opts.Dir, nil)
+	pd, err := r.openPair()
 	if err != nil {
 		return nil, err
 	}
+	if t.hasEngine() && pd.iniMissing {
+		return nil, &MissingConfigError{Tier: Engine, Path: r.ini, Dir: r.opts.Dir}
+	}
+	if t.hasProxy() && pd.ngxMissing {
+		return nil, &MissingConfigError{Tier: Proxy, Path: r.nginx, Dir: r.opts.Dir}
+	}
+	id, nd := pd.ini, pd.ngx
 	adjusted := false
 	if r.opts.Adjust != nil {
 		if err := r.opts.Adjust(id, nd); err != nil {
@@ -213,7 +255,7 @@ func (r *Runner) load(ctx context.Context, t Tier, held map[Tier][]int) (*plan, 
 		}
 		adjusted = true
 	}
-	rep, proxyCfg, err := r.examine(id, nd, t, held)
+	rep, proxyCfg, err := r.examine(pd, t, held)
 	if err != nil {
 		return nil, err
 	}
@@ -228,8 +270,11 @@ func (r *Runner) load(ctx context.Context, t Tier, held map[Tier][]int) (*plan, 
 		return nil, cerr
 	}
 
-	// The engine's config, as the engine reads uwsgi.ini.
 	p := &plan{report: rep, proxyCfg: proxyCfg}
+	if pd.iniMissing {
+		return p, nil // the proxy alone
+	}
+	// The engine's config, as the engine reads uwsgi.ini.
 	ini, err := id.Parsed()
 	if err == nil {
 		p.engine, err = appserver.FromINI(ini)
@@ -254,35 +299,48 @@ func (r *Runner) load(ctx context.Context, t Tier, held map[Tier][]int) (*plan, 
 // and the cross-tier findings (ports in use, naming who holds them; the
 // pass against the engine's sockets and protocols; static folders), with
 // fixes that Report.Apply saves. The ports the Runner's own servers hold
-// are not reported busy. Its error is for files that cannot be read at all.
+// are not reported busy. A missing file is an error Problem naming it;
+// the other file is still checked on its own. Its error is for files that
+// cannot be read at all.
 func (r *Runner) Check(ctx context.Context) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id, nd, err := project.OpenDocs(r.ini, r.nginx, r.opts.Dir, nil)
+	pd, err := r.openPair()
 	if err != nil {
 		return nil, err
 	}
-	rep, _, err := r.examine(id, nd, Both, r.heldPorts())
-	return rep, err
+	rep, _, err := r.examine(pd, Both, r.heldPorts())
+	if err != nil {
+		return nil, err
+	}
+	rep.Problems = append(r.missingProblems(pd), rep.Problems...)
+	return rep, nil
 }
 
 // examine validates the two documents, each on its own and against each
 // other, for a command on tiers t (see load). proxyCfg is nginx.conf
 // compiled, when it compiles.
-func (r *Runner) examine(id *confedit.INIDoc, nd *confedit.NginxDoc, t Tier, held map[Tier][]int) (rep *Report, proxyCfg *proxy.Config, err error) {
-	rep = &Report{Dir: r.opts.Dir, ini: id, ngx: nd}
+func (r *Runner) examine(pd *pairDocs, t Tier, held map[Tier][]int) (rep *Report, proxyCfg *proxy.Config, err error) {
+	id, nd := pd.ini, pd.ngx
+	rep = &Report{Dir: r.opts.Dir, ini: id, ngx: nd, iniMissing: pd.iniMissing, ngxMissing: pd.ngxMissing}
 	if r.fixHooks != nil {
 		rep.guard, rep.after = r.fixHooks()
 	}
 	// Each file on its own, as uWSGI and nginx -t read them.
-	ngxProblems := nd.Validate()
-	for _, pr := range append(id.Validate(), ngxProblems...) {
+	var iniProblems, ngxProblems []confedit.Problem
+	if !pd.iniMissing {
+		iniProblems = id.Validate()
+	}
+	if !pd.ngxMissing {
+		ngxProblems = nd.Validate()
+	}
+	for _, pr := range append(iniProblems, ngxProblems...) {
 		if pr.Severity != confedit.Info {
 			rep.Problems = append(rep.Problems, pr)
 		}
 	}
-	if len(confedit.Errors(ngxProblems)) == 0 {
+	if !pd.ngxMissing && len(confedit.Errors(ngxProblems)) == 0 {
 		// What nginx accepts, the proxy may still refuse (a PCRE-only
 		// regex).
 		pc, err := proxy.CompileMain(nd.Config(), proxy.LoadOptions{Prefix: r.opts.Dir})
@@ -319,6 +377,9 @@ func (r *Runner) examine(id *confedit.INIDoc, nd *confedit.NginxDoc, t Tier, hel
 		return nil, nil, fmt.Errorf("%s: %w", relTo(r.opts.Dir, r.ini), err)
 	}
 	for _, f := range cr.Findings {
+		if pd.oneSided() && !pd.keepOneSided(f) {
+			continue // it compares with the missing file
+		}
 		if f.Kind == crosscheck.KindPortBusy {
 			ft := r.findingTier(f)
 			if !t.hasTier(ft) || containsInt(held[ft], f.Port) {
@@ -458,8 +519,15 @@ func (r *Runner) ValidateIni(text string) []confedit.Problem {
 // (its includes read from disk) the way Start would: nginx -t's rules,
 // then the proxy's compile step, so that a file the editor accepts is one
 // the proxy runs.
+//
+// While nginx.conf is missing (the text is a new one), the text is read in
+// its place all the same: the problems name nginx.conf.
 func (r *Runner) ValidateNginx(text string) []confedit.Problem {
-	d, err := confedit.OpenNginx(r.nginx, confedit.NginxOptions{Prefix: r.opts.Dir})
+	path := r.nginx
+	if r.missingConfig(Proxy) != nil {
+		path = os.DevNull // an empty file that exists, holding the text
+	}
+	d, err := confedit.OpenNginx(path, confedit.NginxOptions{Prefix: r.opts.Dir})
 	if err == nil {
 		err = d.SetSource("", []byte(text))
 	}
@@ -470,6 +538,11 @@ func (r *Runner) ValidateNginx(text string) []confedit.Problem {
 	if len(confedit.Errors(ps)) == 0 {
 		if _, err := proxy.CompileMain(d.Config(), proxy.LoadOptions{Prefix: r.opts.Dir}); err != nil {
 			ps = append([]confedit.Problem{compileProblem(r.nginx, err)}, ps...)
+		}
+	}
+	for i := range ps {
+		if ps[i].File == d.Path() {
+			ps[i].File = r.nginx
 		}
 	}
 	return ps

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -52,11 +54,32 @@ type Deck struct {
 }
 
 // sharedDocs are a project's documents, watched for changes on disk.
+// Each is opened on its own, when first asked for and when its file is
+// there (nil until then); the watcher runs from the first.
 type sharedDocs struct {
 	ini     *confedit.INIDoc
 	ngx     *confedit.NginxDoc
 	watcher *watch.Watcher
 	done    chan struct{}
+}
+
+// list is the documents opened so far.
+func (s *sharedDocs) list() []confedit.Document {
+	var out []confedit.Document
+	if s.ini != nil {
+		out = append(out, s.ini)
+	}
+	if s.ngx != nil {
+		out = append(out, s.ngx)
+	}
+	return out
+}
+
+// track has the watcher hand changes of doc's files to doc.
+func (s *sharedDocs) track(doc confedit.Document) {
+	if s.watcher != nil {
+		s.watcher.Track(doc)
+	}
 }
 
 // OpenDeck reads the project list (putting the demo's files in place) and
@@ -232,7 +255,7 @@ func (d *Deck) fixHooks(id string) (guard func() error, after func()) {
 		if docs == nil {
 			return nil
 		}
-		for _, doc := range []confedit.Document{docs.ini, docs.ngx} {
+		for _, doc := range docs.list() {
 			if doc.Dirty() {
 				return fmt.Errorf("%s has unsaved edits: save or revert them first", filepath.Base(doc.Path()))
 			}
@@ -245,8 +268,9 @@ func (d *Deck) fixHooks(id string) (guard func() error, after func()) {
 		r := d.runners[id]
 		d.mu.Unlock()
 		if docs != nil {
-			docs.ini.Refresh()
-			docs.ngx.Refresh()
+			for _, doc := range docs.list() {
+				doc.Refresh()
+			}
 		}
 		if r != nil {
 			r.emit(Event{Kind: EventConfigChanged, Message: "a fix rewrote the configuration"})
@@ -259,38 +283,118 @@ func (d *Deck) fixHooks(id string) (guard func() error, after func()) {
 // editing: the same two on every call, watched, so that a change on disk
 // reaches them (confedit's Refresh: reloaded when they have no unsaved
 // edits, a conflict when they have) and the project's Runner publishes
-// EventConfigChanged with the file's path.
+// EventConfigChanged with the file's path. It is IniDoc and NginxDoc
+// together: a missing file is an error.
 func (d *Deck) Docs(id string) (*confedit.INIDoc, *confedit.NginxDoc, error) {
+	ini, err := d.IniDoc(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ngx, err := d.NginxDoc(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ini, ngx, nil
+}
+
+// IniDoc returns project id's uwsgi.ini as a shared, watched document
+// (see Docs), opened on its own: nginx.conf need not exist. A uwsgi.ini
+// that is not on disk is a *MissingConfigError (fs.ErrNotExist); once
+// opened, the document stays, and keeps its content if the file is
+// deleted later.
+func (d *Deck) IniDoc(id string) (*confedit.INIDoc, error) {
+	var doc *confedit.INIDoc
+	err := d.openShared(id, func(p project.Project, s *sharedDocs) error {
+		if s.ini == nil {
+			if err := missingFile(p, Engine); err != nil {
+				return err
+			}
+			ini, err := confedit.OpenINI(p.Ini, confedit.INIOptions{})
+			if err != nil {
+				return err
+			}
+			s.ini = ini
+			s.track(ini)
+		}
+		doc = s.ini
+		return nil
+	})
+	return doc, err
+}
+
+// NginxDoc returns project id's nginx.conf as a shared, watched document,
+// opened on its own: uwsgi.ini need not exist (see IniDoc).
+func (d *Deck) NginxDoc(id string) (*confedit.NginxDoc, error) {
+	var doc *confedit.NginxDoc
+	err := d.openShared(id, func(p project.Project, s *sharedDocs) error {
+		if s.ngx == nil {
+			if err := missingFile(p, Proxy); err != nil {
+				return err
+			}
+			ngx, err := confedit.OpenNginx(p.Nginx, confedit.NginxOptions{Prefix: p.Dir})
+			if err != nil {
+				return err
+			}
+			s.ngx = ngx
+			s.track(ngx)
+		}
+		doc = s.ngx
+		return nil
+	})
+	return doc, err
+}
+
+// missingFile is the *MissingConfigError of project p's file of tier t,
+// or nil.
+func missingFile(p project.Project, t Tier) error {
+	path := p.Ini
+	if t == Proxy {
+		path = p.Nginx
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return &MissingConfigError{Tier: t, Path: path, Dir: p.Dir}
+	}
+	return nil
+}
+
+// openShared calls open with project id's shared documents, made (and
+// their folder watched) on first use, under the Deck's lock.
+func (d *Deck) openShared(id string, open func(project.Project, *sharedDocs) error) error {
 	p, ok := d.store.Get(id)
 	if !ok {
-		return nil, nil, fmt.Errorf("no project %q", id)
+		return fmt.Errorf("no project %q", id)
 	}
 	r, err := d.Runner(id)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if docs := d.docs[id]; docs != nil {
-		return docs.ini, docs.ngx, nil
+	if d.closed {
+		return errors.New("the deck is closed")
 	}
-	ini, ngx, err := p.OpenDocs(nil)
-	if err != nil {
-		return nil, nil, err
+	s := d.docs[id]
+	if s == nil {
+		s = &sharedDocs{done: make(chan struct{})}
+		// The project's own files are reported even before a document
+		// reads them: a missing one coming back is news.
+		var names []string
+		for _, f := range []string{p.Ini, p.Nginx} {
+			if filepath.Dir(f) == filepath.Clean(p.Dir) {
+				names = append(names, filepath.Base(f))
+			}
+		}
+		w, err := watch.New(p.Dir, watch.Options{Logf: watch.Logf(d.opts.Logf), Names: names})
+		if err != nil {
+			d.logf("%s: changes made outside the app will not be noticed: %v", p.Dir, err)
+			close(s.done)
+		} else {
+			s.watcher = w
+			go s.forward(w, r)
+		}
+		d.docs[id] = s
 	}
-	docs := &sharedDocs{ini: ini, ngx: ngx, done: make(chan struct{})}
-	w, err := watch.New(p.Dir, watch.Options{Logf: watch.Logf(d.opts.Logf)})
-	if err != nil {
-		d.logf("%s: changes made outside the app will not be noticed: %v", p.Dir, err)
-		close(docs.done)
-	} else {
-		w.Track(ini)
-		w.Track(ngx)
-		docs.watcher = w
-		go docs.forward(w, r)
-	}
-	d.docs[id] = docs
-	return ini, ngx, nil
+	return open(p, s)
 }
 
 // forward turns the watcher's events into the Runner's.

@@ -22,9 +22,19 @@
 // naming the file and line, and on Reload the servers already running keep
 // serving the old configuration.
 //
+// Each tier runs from its own file, and a project may have only one of
+// them (the app server behind the user's own nginx; a file deleted to be
+// generated again). A missing file is not a config with errors: the tier
+// it configures cannot start or reload, and says so with a
+// *[MissingConfigError] naming the file and the way out, while the other
+// tier starts, reloads and stops from its file alone (checked on its own,
+// ports included, without the checks that compare the two). Start of Both
+// starts the tier it can and returns the other's error.
+//
 // A [Deck] is the set of projects (engine/project's Store) with one Runner
 // per project, created when first asked for; the project's two files as
-// shared, watched documents for editors; the cross-tier check with fixes
+// shared, watched documents for editors, each opened on its own so that
+// one file is editable while the other is missing; the cross-tier check with fixes
 // that edit and save the files; the production export, and a check of the
 // exported files by the real nginx and uWSGI when they are installed.
 // [Deck.StopAll] returns when every worker process of every project is gone.

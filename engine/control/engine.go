@@ -86,6 +86,7 @@ func (r *Runner) startEngine(ctx context.Context, p *plan) error {
 	}
 	r.mu.Lock()
 	r.eng = run
+	r.engUp.Store(true)
 	r.mu.Unlock()
 	go r.watchEngine(run)
 	go r.watchHealth(run)
@@ -281,6 +282,7 @@ func (r *Runner) watchEngine(run *engineRun) {
 	r.mu.Lock()
 	if r.eng == run {
 		r.eng = nil
+		r.engUp.Store(false)
 	}
 	r.mu.Unlock()
 	msg := "the engine stopped unexpectedly"
@@ -508,6 +510,7 @@ func (r *Runner) stopEngine(ctx context.Context) {
 	r.mu.Lock()
 	if r.eng == run {
 		r.eng = nil
+		r.engUp.Store(false)
 	}
 	r.mu.Unlock()
 	r.setEngine(Stopped, "")

@@ -140,7 +140,7 @@ func (r *Runner) proxyAccess(run *proxyRun, rec *proxy.RequestRecord) {
 		lvl = LevelWarn
 	}
 	r.addLog(LogLine{Time: rec.Time, Source: LogProxyAccess, Level: lvl, Text: rec.Combined()})
-	r.traces.proxy(rec)
+	r.traces.proxy(rec, r.engUp.Load())
 	if r.events.wants(EventRequest) {
 		r.emit(Event{Time: rec.Time, Kind: EventRequest, Tier: Proxy, Request: &Request{Tier: Proxy, Method: rec.Method, URI: rec.URI,
 			Status: rec.Status, Duration: rec.Duration, Bytes: rec.BodyBytesSent, Upstream: rec.Upstream}})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgideck/wsgideck/engine/confedit"
@@ -33,7 +34,8 @@ type RunnerOptions struct {
 	Python, DefaultPython string
 	// Adjust edits the documents read from disk before each Start and
 	// Reload, in memory only: wsgideckd up moves ports for one run this
-	// way. The files are never written with these edits.
+	// way. The files are never written with these edits. A missing file
+	// is passed as an empty document, which is not used beyond the check.
 	Adjust func(ini *confedit.INIDoc, ngx *confedit.NginxDoc) error
 	// Check holds the cross-tier check's lookups (LookupHost, PortOwners,
 	// Timeout); Dir and SkipPorts are the Runner's to set.
@@ -71,6 +73,11 @@ type Runner struct {
 	// port, and the hooks around saving a fix.
 	holderName func(port int) string
 	fixHooks   func() (guard func() error, after func())
+
+	// engUp mirrors r.eng != nil for the request path, which takes no
+	// lock: a proxied request has no engine half to wait for while the
+	// engine does not run (a project without uwsgi.ini, say).
+	engUp atomic.Bool
 
 	mu    sync.Mutex
 	eng   *engineRun
@@ -147,6 +154,12 @@ func (r *Runner) unlock() { <-r.cmd }
 // *ConfigError (the tiers it concerns are Failed, with its message). An
 // engine whose workers cannot load the app keeps running, Degraded, and
 // Start returns an error wrapping ErrAppNotLoaded.
+//
+// Each tier runs from its own file, and a missing file is not a config
+// with errors: that tier is Failed with a *MissingConfigError naming the
+// file, and the other tier of t still starts from its file alone (without
+// the checks that compare the two). Start returns the missing file's
+// error, joined with any other.
 func (r *Runner) Start(ctx context.Context, t Tier) error {
 	if err := r.lock(ctx); err != nil {
 		return err
@@ -166,17 +179,16 @@ func (r *Runner) Start(ctx context.Context, t Tier) error {
 	if startPx {
 		r.setProxy(Starting, "")
 	}
-	acting := Engine
-	switch {
-	case startEng && startPx:
-		acting = Both
-	case startPx:
-		acting = Proxy
+	startEng, startPx, missing := r.presentTiers(startEng, startPx)
+	r.missingFailed(missing, "not started")
+	acting, ok := tierOf(startEng, startPx)
+	if !ok {
+		return joinMissing(nil, missing)
 	}
 	p, err := r.load(ctx, acting, held)
 	if err != nil {
 		r.configFailed(err, startEng, startPx, "not started")
-		return err
+		return joinMissing(err, missing)
 	}
 	r.logReport(p.report)
 	var appErr error
@@ -190,17 +202,17 @@ func (r *Runner) Start(ctx context.Context, t Tier) error {
 					}
 					r.setProxy(Stopped, msg)
 				}
-				return err
+				return joinMissing(err, missing)
 			}
 			appErr = err
 		}
 	}
 	if startPx {
 		if err := r.startProxy(ctx, p); err != nil {
-			return err
+			return joinMissing(err, missing)
 		}
 	}
-	return appErr
+	return joinMissing(appErr, missing)
 }
 
 // Stop stops the tiers of t, the proxy first, and returns once their
@@ -237,6 +249,8 @@ func (r *Runner) Stop(ctx context.Context, t Tier) error {
 // the proxy then could not (a new listen address is taken), the error
 // says so and the proxy keeps its old configuration. Tiers of t that are
 // not running are left alone; if none runs, the error wraps ErrNotRunning.
+// A running tier whose file is now missing keeps its configuration, and
+// the error names the file (*MissingConfigError); the other tier reloads.
 func (r *Runner) Reload(ctx context.Context, t Tier) error {
 	if err := r.lock(ctx); err != nil {
 		return err
@@ -248,19 +262,21 @@ func (r *Runner) Reload(ctx context.Context, t Tier) error {
 	r.mu.Unlock()
 	doEng := t.hasEngine() && eng != nil
 	doPx := t.hasProxy() && px != nil
-	if !doEng && !doPx {
+	acting, ok := tierOf(doEng, doPx)
+	if !ok {
 		return fmt.Errorf("%s: the %s is %w", r.opts.Name, t, ErrNotRunning)
 	}
-	acting := Engine
-	switch {
-	case doEng && doPx:
-		acting = Both
-	case doPx:
-		acting = Proxy
-	}
 	r.emit(Event{Kind: EventReloadStarted, Tier: acting})
-	p, err := r.load(ctx, acting, held)
+	doEng, doPx, missing := r.presentTiers(doEng, doPx)
+	reloading, ok := tierOf(doEng, doPx)
+	if !ok {
+		err := joinMissing(nil, missing)
+		r.reloadFailed(acting, err)
+		return fmt.Errorf("not reloaded, the running servers keep their configuration: %w", err)
+	}
+	p, err := r.load(ctx, reloading, held)
 	if err != nil {
+		err = joinMissing(err, missing)
 		r.reloadFailed(acting, err)
 		return fmt.Errorf("not reloaded, the running servers keep their configuration: %w", err)
 	}
@@ -270,7 +286,7 @@ func (r *Runner) Reload(ctx context.Context, t Tier) error {
 		if err := r.reloadEngine(ctx, eng, p); err != nil {
 			if !errors.Is(err, ErrAppNotLoaded) {
 				r.reloadFailed(acting, err)
-				return err
+				return joinMissing(err, missing)
 			}
 			appErr = err
 		}
@@ -278,15 +294,24 @@ func (r *Runner) Reload(ctx context.Context, t Tier) error {
 	if doPx {
 		if err := r.reloadProxy(px, p); err != nil {
 			r.reloadFailed(Proxy, err)
-			return fmt.Errorf("the proxy was not reloaded and keeps its configuration: %w", err)
+			return joinMissing(fmt.Errorf("the proxy was not reloaded and keeps its configuration: %w", err), missing)
 		}
 	}
 	if appErr != nil {
 		r.emit(Event{Kind: EventReloadFailed, Tier: Engine, Message: appErr.Error()})
+	} else {
+		r.emit(Event{Kind: EventReloadDone, Tier: reloading})
+	}
+	if len(missing) == 0 {
 		return appErr
 	}
-	r.emit(Event{Kind: EventReloadDone, Tier: acting})
-	return nil
+	errs := []error{appErr}
+	for _, m := range missing {
+		err := fmt.Errorf("the %s was not reloaded and keeps its configuration: %w", m.Tier, m)
+		r.reloadFailed(m.Tier, err)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func (r *Runner) reloadFailed(t Tier, err error) {

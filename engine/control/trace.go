@@ -147,8 +147,11 @@ func (t *tracer) engine(ev *appserver.RequestEvent) {
 	t.eng = append(t.eng, h)
 }
 
-// proxy takes one request the proxy finished.
-func (t *tracer) proxy(rec *proxy.RequestRecord) {
+// proxy takes one request the proxy finished. engineUp says whether the
+// engine runs: when it does not, a proxied request's engine part is one
+// already reported or none (it went to another server, or got a 502),
+// and the trace is complete at once.
+func (t *tracer) proxy(rec *proxy.RequestRecord, engineUp bool) {
 	tr := Trace{Start: rec.Time.Add(-rec.Duration), Method: rec.Method, URI: rec.URI, Client: clientKey(rec.RemoteAddr, rec.RemotePort),
 		Status: rec.Status, Total: rec.Duration,
 		Proxy: &ProxyHop{Status: rec.Status, Duration: rec.Duration, Bytes: rec.BodyBytesSent, Upstream: rec.Upstream}}
@@ -172,6 +175,10 @@ func (t *tracer) proxy(rec *proxy.RequestRecord) {
 		h := t.eng[best]
 		t.eng = append(t.eng[:best], t.eng[best+1:]...)
 		tr.Engine = &h.hop
+		t.add(tr)
+		return
+	}
+	if !engineUp {
 		t.add(tr)
 		return
 	}

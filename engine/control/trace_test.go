@@ -91,9 +91,9 @@ func TestTracerPairsOverlappingRequests(t *testing.T) {
 	// A: proxy 0..500 ms, engine 10..495 on worker 1 (reported first).
 	// B: proxy 100..210 ms, engine 105..205 on worker 2 (reported after).
 	tr.engine(&appserver.RequestEvent{Worker: 1, PID: 11, Start: at(10), Duration: ms(485), Method: "GET", URI: "/x", Status: 200})
-	tr.proxy(&proxy.RequestRecord{Time: at(210), Duration: ms(110), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1"})
+	tr.proxy(&proxy.RequestRecord{Time: at(210), Duration: ms(110), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1"}, true)
 	tr.engine(&appserver.RequestEvent{Worker: 2, PID: 22, Start: at(105), Duration: ms(100), Method: "GET", URI: "/x", Status: 200})
-	tr.proxy(&proxy.RequestRecord{Time: at(500), Duration: ms(500), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1"})
+	tr.proxy(&proxy.RequestRecord{Time: at(500), Duration: ms(500), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1"}, true)
 	got := tr.after(0, 0)
 	if len(got) != 2 {
 		t.Fatalf("%d traces: %+v", len(got), got)
@@ -107,7 +107,7 @@ func TestTracerPairsOverlappingRequests(t *testing.T) {
 	// An engine request nobody proxied, and a proxied one the engine
 	// never saw, each wait pairWait and then stand alone.
 	tr.engine(&appserver.RequestEvent{Worker: 1, PID: 11, Start: at(600), Duration: ms(5), Method: "GET", URI: "/direct", Status: 200})
-	tr.proxy(&proxy.RequestRecord{Time: at(600), Duration: ms(1), Method: "GET", URI: "/down", Status: 502, Upstream: "127.0.0.1:1"})
+	tr.proxy(&proxy.RequestRecord{Time: at(600), Duration: ms(1), Method: "GET", URI: "/down", Status: 502, Upstream: "127.0.0.1:1"}, true)
 	if n := len(tr.after(2, 0)); n != 0 {
 		t.Fatalf("%d lone halves became traces before pairWait", n)
 	}
@@ -135,9 +135,9 @@ func TestTracerPairsByClientPort(t *testing.T) {
 	tr.engine(&appserver.RequestEvent{Worker: 1, PID: 11, Start: at(10), Duration: ms(485), Method: "GET", URI: "/x", Status: 200,
 		RemoteAddr: "127.0.0.1", RemotePort: "1111"})
 	tr.proxy(&proxy.RequestRecord{Time: at(500), Duration: ms(500), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1",
-		RemoteAddr: "127.0.0.1", RemotePort: "1111"})
+		RemoteAddr: "127.0.0.1", RemotePort: "1111"}, true)
 	tr.proxy(&proxy.RequestRecord{Time: at(505), Duration: ms(405), Method: "GET", URI: "/x", Status: 200, Upstream: "127.0.0.1:1",
-		RemoteAddr: "127.0.0.1", RemotePort: "2222"})
+		RemoteAddr: "127.0.0.1", RemotePort: "2222"}, true)
 	got := tr.after(0, 0)
 	if len(got) != 2 {
 		t.Fatalf("%d traces: %+v", len(got), got)
@@ -147,5 +147,26 @@ func TestTracerPairsByClientPort(t *testing.T) {
 		if g.Engine == nil || g.Engine.Worker != want {
 			t.Errorf("the request from %s got engine hop %+v, want worker %d's", g.Client, g.Engine, want)
 		}
+	}
+}
+
+// While the engine does not run (a project without uwsgi.ini), a proxied
+// request has no engine part to wait for: its trace is there at once,
+// unless the engine reported it just before stopping.
+func TestTracerEngineDown(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	tr := newTracer(func() time.Time { return now }, 10)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	at := func(n int) time.Time { return now.Add(ms(n)) }
+	tr.proxy(&proxy.RequestRecord{Time: at(20), Duration: ms(20), Method: "GET", URI: "/up/x", Status: 200, Upstream: "127.0.0.1:9"}, false)
+	got := tr.after(0, 0)
+	if len(got) != 1 || got[0].Engine != nil || got[0].Proxy == nil || got[0].Proxy.Upstream != "127.0.0.1:9" {
+		t.Fatalf("with the engine down: %+v", got)
+	}
+	tr.engine(&appserver.RequestEvent{Worker: 1, PID: 11, Start: at(31), Duration: ms(8), Method: "GET", URI: "/last", Status: 200})
+	tr.proxy(&proxy.RequestRecord{Time: at(40), Duration: ms(10), Method: "GET", URI: "/last", Status: 200, Upstream: "127.0.0.1:1"}, false)
+	got = tr.after(1, 0)
+	if len(got) != 1 || got[0].Engine == nil || got[0].Engine.Worker != 1 {
+		t.Fatalf("the engine's last request was not paired: %+v", got)
 	}
 }

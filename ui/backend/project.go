@@ -31,14 +31,14 @@ type projectAdapter struct {
 	info deck.ProjectInfo
 	r    *control.Runner
 
+	// ini and ngx are the Deck's shared documents of the project, each
+	// opened on its own when first asked for and its file is there, so
+	// that each tab works without the other file; cancelDoc ends the
+	// subscription that tells their listeners of changes on disk.
 	docMu     sync.Mutex
 	ini       *iniDocument
 	ngx       *nginxDocument
 	cancelDoc func()
-	// soloIni and soloNgx are one file opened on its own while the other
-	// is missing, so that each tab works without the other.
-	soloIni *iniDocument
-	soloNgx *nginxDocument
 }
 
 var _ deck.Project = (*projectAdapter)(nil)
@@ -217,97 +217,65 @@ func where(dir, file string, line int) string {
 
 func filepathIsOutside(rel string) bool { return len(rel) >= 2 && rel[:2] == ".." }
 
-// docs opens the project's shared documents and forwards changes on disk
-// to their listeners. It opens them only when both files exist: a missing
-// uwsgi.ini would open as an empty document, and the shared pair is kept
-// for good once opened.
-func (p *projectAdapter) docs() (*iniDocument, *nginxDocument, error) {
-	p.docMu.Lock()
-	defer p.docMu.Unlock()
-	if p.ini != nil {
-		return p.ini, p.ngx, nil
+// listenLocked subscribes, once, to the Runner's EventConfigChanged (the
+// Deck's watcher of the project folder) and fires the listeners of the
+// document of the changed file. It runs before the first document opens,
+// so that no change after the open is missed. docMu is held.
+func (p *projectAdapter) listenLocked() {
+	if p.cancelDoc != nil {
+		return
 	}
-	for _, path := range []string{p.info.IniPath, p.info.NginxPath} {
-		if err := missing(path); err != nil {
-			return nil, nil, err
-		}
-	}
-	id, nd, err := p.b.deck.Docs(p.info.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	p.ini, p.ngx = newIniDocument(id), newNginxDocument(nd, p.info.Dir)
-	p.soloIni, p.soloNgx = nil, nil
-	ini, ngx := p.ini, p.ngx
 	p.cancelDoc = p.r.Subscribe(func(ev control.Event) {
 		if ev.Path == "" {
 			return
 		}
-		switch filepath.Clean(ev.Path) {
-		case filepath.Clean(ini.Path()):
+		p.docMu.Lock()
+		ini, ngx := p.ini, p.ngx
+		p.docMu.Unlock()
+		path := filepath.Clean(ev.Path)
+		if ini != nil && path == filepath.Clean(ini.Path()) {
 			ini.listeners.fire()
-		case filepath.Clean(ngx.Path()):
+		}
+		if ngx != nil && path == filepath.Clean(ngx.Path()) {
 			ngx.listeners.fire()
 		}
 	}, control.EventConfigChanged)
-	return ini, ngx, nil
 }
 
-// missing returns an error wrapping fs.ErrNotExist, naming path and the
-// way out, when the config file at path is not there.
-func missing(path string) error {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s is missing (deleted or moved?): put it back, or generate a new one from the project's settings: %w", path, fs.ErrNotExist)
-	}
-	return nil
-}
-
-// Ini is the shared uwsgi.ini document; while nginx.conf cannot be
-// opened, uwsgi.ini is opened on its own so that it stays editable (the
-// shared pair takes over once both open).
+// Ini is the project's uwsgi.ini, shared and watched, opened on its own:
+// it opens and stays editable while nginx.conf is missing, and nginx.conf
+// coming back (generated, restored) changes nothing for it. A missing
+// uwsgi.ini's error wraps fs.ErrNotExist.
 func (p *projectAdapter) Ini() (deck.IniDocument, error) {
-	ini, _, err := p.docs()
-	if err == nil {
-		return ini, nil
-	}
-	if err := missing(p.info.IniPath); err != nil {
-		return nil, err
-	}
 	p.docMu.Lock()
 	defer p.docMu.Unlock()
-	if p.soloIni == nil {
-		d, err := confedit.OpenINI(p.info.IniPath, confedit.INIOptions{})
-		if err != nil {
-			return nil, err
-		}
-		p.soloIni = newIniDocument(d)
+	if p.ini != nil {
+		return p.ini, nil
 	}
-	return p.soloIni, nil
+	p.listenLocked()
+	d, err := p.b.deck.IniDoc(p.info.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.ini = newIniDocument(d)
+	return p.ini, nil
 }
 
-// Nginx is the shared nginx.conf document, or nginx.conf on its own while
-// uwsgi.ini is missing (see Ini).
+// Nginx is the project's nginx.conf, shared and watched, opened on its
+// own (see Ini).
 func (p *projectAdapter) Nginx() (deck.NginxDocument, error) {
-	_, ngx, err := p.docs()
-	if err == nil {
-		return ngx, nil
-	}
-	if err := missing(p.info.NginxPath); err != nil {
-		return nil, err
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err // nginx.conf itself does not open
-	}
 	p.docMu.Lock()
 	defer p.docMu.Unlock()
-	if p.soloNgx == nil {
-		d, err := confedit.OpenNginx(p.info.NginxPath, confedit.NginxOptions{Prefix: p.info.Dir})
-		if err != nil {
-			return nil, err
-		}
-		p.soloNgx = newNginxDocument(d, p.info.Dir)
+	if p.ngx != nil {
+		return p.ngx, nil
 	}
-	return p.soloNgx, nil
+	p.listenLocked()
+	d, err := p.b.deck.NginxDoc(p.info.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.ngx = newNginxDocument(d, p.info.Dir)
+	return p.ngx, nil
 }
 
 // GenerateConfig writes a new local uwsgi.ini (Engine) or nginx.conf
