@@ -451,12 +451,12 @@ func (r *Runner) classifyLine(run *engineRun, id, pid int, text string) {
 			l.Level = LevelWarn
 		}
 		delete(run.tb, pid)
-	} else if isMasterLine(text) {
-		l.Level = levelOf(text)
+	} else if body, ok := masterLine(text); ok {
+		l.Level = levelOf(body)
 		delete(run.tb, pid)
-		if m := spawnedRe.FindStringSubmatch(text); m != nil {
+		if m := spawnedRe.FindStringSubmatch(body); m != nil {
 			run.byPID[atoi(m[2])] = atoi(m[1])
-		} else if m := respawnedRe.FindStringSubmatch(text); m != nil {
+		} else if m := respawnedRe.FindStringSubmatch(body); m != nil {
 			run.byPID[atoi(m[2])] = atoi(m[1])
 		}
 	} else {

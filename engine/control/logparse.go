@@ -39,10 +39,24 @@ var masterPrefixes = []string{
 	"stats server", "[uwsgi-python-reloader]",
 }
 
-func isMasterLine(text string) bool {
-	if verboseRe.MatchString(text) {
-		return true
+// masterLine reports whether text is a line the master wrote itself, and
+// returns it without a date prefix: uWSGI's verbose lines start with the
+// date, and with log-date (a strftime format of the user's choosing) every
+// master line does, so a prefix ending in " - " before a master line's
+// wording is taken for one.
+func masterLine(text string) (body string, ok bool) {
+	if hasMasterPrefix(text) {
+		return text, true
 	}
+	if i := strings.Index(text, " - "); i > 0 && i <= 64 && strings.ContainsAny(text[:i], "0123456789") {
+		if rest := text[i+3:]; hasMasterPrefix(rest) || verboseRe.MatchString(text) {
+			return rest, true
+		}
+	}
+	return text, false
+}
+
+func hasMasterPrefix(text string) bool {
 	for _, p := range masterPrefixes {
 		if strings.HasPrefix(text, p) {
 			return true

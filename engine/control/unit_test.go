@@ -78,15 +78,23 @@ func TestEngineLineGrading(t *testing.T) {
 		{"spawned uWSGI worker 1 (pid: 12, cores: 1)", true, LevelInfo},
 		{"DAMN ! worker 1 (pid: 12) died, killed by signal 9 :( trying respawn ...", true, LevelError},
 		{"Sun Nov 22 02:15:35 2026 - chain next victim is worker 1", true, LevelInfo},
+		// log-date, as ctime() and as a strftime format of the user's
+		{"Sun Nov 22 02:15:35 2026 - DAMN ! worker 1 (pid: 12) died, killed by signal 9 :( trying respawn ...", true, LevelError},
+		{"[2026-11-22 02:15:35] - spawned uWSGI worker 1 (pid: 12, cores: 1)", true, LevelInfo},
 		{"Traceback (most recent call last):", false, LevelError},
 		{"hello from the app", false, LevelInfo},
+		{"step 1 - ok", false, LevelInfo}, // an app's line with " - " in it
 	} {
-		if got := isMasterLine(c.line); got != c.master {
-			t.Errorf("isMasterLine(%q) = %v", c.line, got)
+		body, master := masterLine(c.line)
+		if master != c.master {
+			t.Errorf("masterLine(%q) = %v", c.line, master)
 		}
-		if got := levelOf(c.line); got != c.level {
-			t.Errorf("levelOf(%q) = %s, want %s", c.line, got, c.level)
+		if got := levelOf(body); got != c.level {
+			t.Errorf("levelOf(%q) = %s, want %s", body, got, c.level)
 		}
+	}
+	if body, _ := masterLine("[2026-11-22 02:15:35] - spawned uWSGI worker 3 (pid: 44, cores: 1)"); spawnedRe.FindStringSubmatch(body) == nil {
+		t.Errorf("a log-date prefix hides the spawned line from spawnedRe: %q", body)
 	}
 	for line, pid := range map[string]string{
 		"[pid: 12|app: 0|req: 1/1] 127.0.0.1 () {32 vars in 368 bytes} [x] GET / => generated 5 bytes in 0 msecs (HTTP/1.1 404) 4 headers": "12",
