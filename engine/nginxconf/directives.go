@@ -142,6 +142,11 @@ var implemented = map[string]bool{
 	"try_files": true, "error_page": true, "recursive_error_pages": true,
 	"location": true, "internal": true, "limit_except": true, "resolver": true,
 	"allow": true, "deny": true,
+	// limit_req and limit_conn
+	"limit_req_zone": true, "limit_req": true, "limit_req_status": true,
+	"limit_req_log_level": true, "limit_req_dry_run": true,
+	"limit_conn_zone": true, "limit_conn": true, "limit_conn_status": true,
+	"limit_conn_log_level": true, "limit_conn_dry_run": true,
 	"charset": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true,
 	"merge_slashes": true, "log_not_found": true,

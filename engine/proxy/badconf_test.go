@@ -252,10 +252,14 @@ func TestActedOnDirectivesDoNotWarn(t *testing.T) {
     keepalive_timeout 30s; keepalive_requests 50;
     gzip on; gzip_comp_level 5; gzip_vary on; gzip_http_version 1.0; gzip_proxied any; gzip_disable "msie6";
     postpone_output 1460;
+    limit_req_zone $binary_remote_addr zone=lr:10m rate=5r/s; limit_conn_zone $binary_remote_addr zone=lc:10m;
+    limit_req_status 429; limit_req_log_level warn; limit_req_dry_run off;
+    limit_conn_status 429; limit_conn_log_level info; limit_conn_dry_run off;
     upstream h { hash $uri consistent; server 127.0.0.1:1; keepalive 2; keepalive_timeout 10s; keepalive_requests 10; }
     upstream r { random; server 127.0.0.1:1; server 127.0.0.1:2; }
     server {
         listen 127.0.0.1:1;
+        location /l/ { limit_req zone=lr burst=5 nodelay; limit_conn lc 10; }
         location /i/ { autoindex on; autoindex_exact_size off; autoindex_localtime on; autoindex_format json; }
         location /u/ { uwsgi_pass h; uwsgi_next_upstream error timeout http_503; uwsgi_next_upstream_tries 2; uwsgi_next_upstream_timeout 5s; }
         location /p/ { proxy_pass http://r; proxy_next_upstream error; proxy_next_upstream_tries 3; proxy_next_upstream_timeout 1s; }

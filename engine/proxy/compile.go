@@ -104,6 +104,8 @@ func Compile(nc *nginxconf.Config, opts LoadOptions) (cfg *Config, err error) {
 			implicit:  map[string]*upstream{},
 			vars:      newVarTable(),
 			logs:      map[string]*logFile{},
+			reqZones:  map[string]*reqZone{},
+			connZones: map[string]*connZone{},
 			ErrorLog:  "stderr",
 			http:      &httpConf{},
 			// nginx's default
@@ -293,6 +295,7 @@ func defaultLocConf() *locConf {
 		proxyConf:   defaultPassConf("1.0"),
 		uwsgiConf:   defaultPassConf(""),
 		fastcgiConf: defaultPassConf(""),
+		limits:      defaultLimitConf(),
 		set:         map[string]bool{},
 	}
 }
@@ -347,6 +350,10 @@ func (cc *compiler) compileHTTP(hd *nginxconf.Directive) error {
 			if err := cc.compileLogFormatDir(d); err != nil {
 				return err
 			}
+		case "limit_req_zone", "limit_conn_zone":
+			if err := cc.limitZoneDir(d); err != nil {
+				return err
+			}
 		}
 	}
 	var servers []*nginxconf.Directive
@@ -354,7 +361,7 @@ func (cc *compiler) compileHTTP(hd *nginxconf.Directive) error {
 	cc.srvDefaults = vserver{mergeSlashes: true, ignoreInvalidHeaders: true, headerTimeout: defaultHeaderTimeout}
 	for _, d := range dirs {
 		switch d.Name {
-		case "upstream", "map", "log_format":
+		case "upstream", "map", "log_format", "limit_req_zone", "limit_conn_zone":
 			continue
 		case "server":
 			servers = append(servers, d)

@@ -410,6 +410,9 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 	case "open_log_file_cache":
 
 	default:
+		if handled, err := cc.limitDirective(c, d); handled || err != nil {
+			return err
+		}
 		if handled, err := cc.passDirective(c, d, level); handled || err != nil {
 			return err
 		}

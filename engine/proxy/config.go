@@ -46,6 +46,10 @@ type Config struct {
 	vars     *varTable
 	// logs are the access log files the config opens, by path.
 	logs map[string]*logFile
+	// reqZones and connZones are the limit_req_zone and limit_conn_zone
+	// zones, by name.
+	reqZones  map[string]*reqZone
+	connZones map[string]*connZone
 }
 
 // httpConf is what the http block holds besides the location settings.
@@ -186,6 +190,7 @@ type locConf struct {
 
 	access       []accessRule
 	limitExcept  *limitExcept
+	limits       limitConf
 	addHeaders   []*addHeader
 	expires      expires
 	gzip         gzipConf

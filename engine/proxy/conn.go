@@ -257,6 +257,11 @@ func (c *conn) endRequest(r *request) {
 	if c.srv.onRequest != nil {
 		c.srv.report(r)
 	}
+	// freed: its limit_conn counts go, before the client can see the
+	// answer end and send another request
+	if len(r.heldConns) > 0 {
+		r.releaseConns()
+	}
 	if c.br.Buffered() == 0 || !r.keepAlive {
 		c.flush()
 	}

@@ -45,9 +45,10 @@
 // Request processing follows nginx's phases: server-level rewrite
 // directives, location matching (with the automatic 301 of prefix locations
 // handled by *_pass), client_max_body_size, location-level rewrite
-// directives (with "last" restarting the search), limit_except and
-// allow/deny, try_files, then the content handler (proxy_pass, uwsgi_pass,
-// fastcgi_pass, or index, autoindex and static files), then the header
+// directives (with "last" restarting the search), limit_req and
+// limit_conn (once per request), limit_except and allow/deny, try_files,
+// then the content handler (proxy_pass, uwsgi_pass, fastcgi_pass, or
+// index, autoindex and static files), then the header
 // filters (not-modified, add_header and expires, charset, gzip, range) and
 // the access log. Internal redirects (index, try_files, error_page,
 // X-Accel-Redirect) restart the cycle, at most ten times, as in nginx.
@@ -115,6 +116,11 @@
 //     not at the addresses the directive lists.
 //   - After a reload, keep-alive connections carry on with the new config
 //     instead of being closed by an exiting worker.
+//   - limit_req_zone and limit_conn_zone keep their states in memory with
+//     a budget of the zone's size that follows nginx's slab arithmetic on
+//     a 64-bit system (see limit_zone.go): about as many keys as nginx,
+//     not exactly as many. A reload that changes a zone's key starts the
+//     zone afresh, where nginx refuses the reload.
 //   - A streamed uwsgi_pass or fastcgi_pass answer is passed on whenever a
 //     read from the upstream would block, as nginx does with *_buffering
 //     off; with buffering on (its default) nginx holds a partly filled

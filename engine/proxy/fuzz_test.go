@@ -210,6 +210,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add("http { upstream u { server 127.0.0.1:1 weight=2; ip_hash; } server { listen 1; location ~ ^/(a)$ { proxy_pass http://u/$1; } } }")
 	f.Add("http { map $uri $x { default 1; ~a 2; } server { listen 1; if ($x) { set $y 1; } error_page 404 =200 @n; location @n { return 204; } } }")
 	f.Add("http { server { listen unix:/tmp/x.sock; location / { try_files $uri $uri/ =404; alias /x/; } location = / { uwsgi_pass 127.0.0.1:1; uwsgi_param A $a if_not_empty; } } }")
+	f.Add("http { limit_req_zone $binary_remote_addr zone=r:10m rate=5r/m; limit_conn_zone $uri zone=c:32k; limit_req_status 429; server { listen 1; limit_conn c 2; location / { limit_req zone=r burst=3 delay=1; limit_req_dry_run on; } } }")
 	dir := f.TempDir()
 	noDNS := func(string) ([]string, error) { return nil, errors.New("no DNS in fuzzing") }
 	noFiles := func(string) ([]byte, error) { return nil, os.ErrNotExist }

@@ -93,6 +93,24 @@ func (r *request) findConfig() int {
 		}
 		break
 	}
+	return r.preAccessPhase()
+}
+
+// preAccessPhase is limit_req, then limit_conn (nginx runs its preaccess
+// handlers in that order), then the access phase. Each decides once per
+// request: not again after an internal redirect, such as an error_page
+// for its own rejection.
+func (r *request) preAccessPhase() int {
+	if len(r.conf.limits.reqs) > 0 && r.limitReqStatus == 0 {
+		if rc, stop := r.limitReqs(); stop {
+			return rc
+		}
+	}
+	if len(r.conf.limits.conns) > 0 && r.limitConnStatus == 0 {
+		if rc, stop := r.limitConns(); stop {
+			return rc
+		}
+	}
 	return r.accessPhase()
 }
 
@@ -211,7 +229,7 @@ func (r *request) namedRedirect(name string) int {
 			return r.findConfig()
 		}
 	}
-	return r.accessPhase()
+	return r.preAccessPhase()
 }
 
 // finalize ends a request with rc: nothing more when the response was

@@ -145,6 +145,12 @@ type request struct {
 	requestID string
 	// headerLen counts the request line and header bytes ($request_length)
 	headerLen int
+
+	// $limit_req_status and $limit_conn_status; heldConns are the
+	// limit_conn counts the request holds until it ends.
+	limitReqStatus  uint8
+	limitConnStatus uint8
+	heldConns       []heldConn
 }
 
 // reset prepares r for the next request on the same connection.
@@ -160,7 +166,8 @@ func (r *request) reset() {
 	respHeaders := r.resp.headers[:0]
 	clear(r.upstream.respFields) // no old answer kept alive
 	respFields := r.upstream.respFields[:0]
-	*r = request{c: c, uriBuf: uriBuf, headers: headers, caps: caps, vars: vars, varsSet: varsSet, mapDone: mapDone, accelCarry: accelCarry}
+	heldConns := r.heldConns[:0]
+	*r = request{c: c, uriBuf: uriBuf, headers: headers, caps: caps, vars: vars, varsSet: varsSet, mapDone: mapDone, accelCarry: accelCarry, heldConns: heldConns}
 	r.resp.headers = respHeaders
 	r.upstream.respFields = respFields
 	r.contentLength = -1

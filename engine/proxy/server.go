@@ -137,6 +137,7 @@ func (s *Server) apply(cfg *Config) error {
 		}
 		opened = append(opened, &listener{key: b.key, ln: ln, done: make(chan struct{})})
 	}
+	cfg.adoptZones(s.cfg.Load())
 	old := s.cfg.Swap(cfg)
 	s.errLog.Store(cfg.newErrorLog(s.logf))
 	keep := map[string]bool{}

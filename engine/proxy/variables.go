@@ -538,7 +538,13 @@ func init() {
 			}
 			return ""
 		},
-		"limit_rate":   func(r *request) string { return "0" },
+		"limit_rate": func(r *request) string { return "0" },
+		"limit_req_status": func(r *request) string {
+			return limitReqStatusNames[r.limitReqStatus]
+		},
+		"limit_conn_status": func(r *request) string {
+			return limitConnStatusNames[r.limitConnStatus]
+		},
 		"request_body": func(r *request) string { return r.upstream.requestBody },
 		"proxy_host":   func(r *request) string { return r.upstream.proxyHost },
 		"proxy_port":   func(r *request) string { return r.upstream.proxyPort },
