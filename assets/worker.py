@@ -46,11 +46,28 @@ def log(msg):
 
 def print_app_exception():
     """Prints the exception being handled without this program's own frames,
-    so the traceback starts in the app, as uWSGI's does."""
+    so the traceback starts in the app, as uWSGI's does (PyErr_Print from
+    C). With no frame left (a syntax error, a module not found) it is the
+    bare exception, without "Traceback (most recent call last):", as there."""
     etype, value, tb = sys.exc_info()
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
     traceback.print_exception(etype, value, tb)
+
+
+def exception_line(e):
+    """The exception in one line, for the master's summary of why the app
+    did not load (the log has the whole traceback). A SyntaxError's own
+    text names the file and line; its usual form takes four lines."""
+    if isinstance(e, SyntaxError):
+        return "%s: %s" % (type(e).__name__, e)
+    return "".join(traceback.format_exception_only(type(e), e)).strip()
+
+
+class LoadFailure(Exception):
+    """Why an app did not load, already logged the way uWSGI logs it (or,
+    where uWSGI logs nothing but "unable to load app", not at all: the
+    master names the reason). No traceback follows."""
 
 
 class ChannelError(Exception):
@@ -525,6 +542,9 @@ class Worker:
         """py-autoreload: checks the mtimes of the imported modules' files
         every interval seconds; the first change asks the master for a
         graceful reload (uWSGI's uwsgi_python_autoreloader thread)."""
+        if self.cfg.get("id") == 1:
+            # Once, from the first worker, as uWSGI says it.
+            log("Python auto-reloader enabled")
         mtimes = {}
         first = True
         while True:
@@ -535,7 +555,7 @@ class Worker:
                 path = getattr(mod, "__file__", None)
                 if not path or not isinstance(path, str):
                     continue
-                if path.endswith((".pyc", ".pyo")):
+                if path.endswith((".pyc", ".pyd", ".pyo")):
                     path = path[:-1]
                 try:
                     mtime = os.stat(path).st_mtime
@@ -543,6 +563,9 @@ class Worker:
                     continue
                 old = mtimes.setdefault(path, mtime)
                 if mtime != old:
+                    # The module's __file__ as it is, as uWSGI logs it: the
+                    # absolute path of an imported module, the wsgi-file as
+                    # written in the config.
                     log("[uwsgi-python-reloader] module/file %s has been modified" % path)
                     self.control(T_AUTORELOAD, path)
                     return
@@ -595,7 +618,9 @@ class Worker:
             for mountpoint, module, wsgi_file in specs:
                 self.load_one(mountpoint, module, wsgi_file)
         self.load_seconds = time.time() - start
-        if not self.apps:
+        if not self.apps and not cfg.get("need_app"):
+            # Under need-app uWSGI says GAME OVER instead (the master
+            # does, once this worker has exited).
             log("*** no app loaded. going in full dynamic mode ***")
         # manage-script-name matches a mountpoint without its trailing
         # slash, longest first, the first app winning a tie (core/protocol.c);
@@ -619,32 +644,39 @@ class Worker:
                 wsgi_file, module = module, ""
             if module:
                 what = "module %r" % module
-                import importlib
-
-                mod = importlib.import_module(module)
+                # The C import, as uWSGI's PyImport_ImportModule: it drops
+                # importlib's own frames from the traceback, which
+                # importlib.import_module would show.
+                __import__(module)
+                mod = sys.modules[module]
             elif wsgi_file:
                 what = "wsgi-file %r" % wsgi_file
                 mod = load_file(wsgi_file)
             else:
-                raise LookupError("no app configured: set module (or wsgi) or wsgi-file")
+                raise LoadFailure("no app configured: set module (or wsgi) or wsgi-file")
             # "NAME()" is an app factory, as on uWSGI: NAME is called with
             # no arguments and returns the app (module = flaskr:create_app()).
             factory = callable_name.endswith("()")
             name = callable_name[:-2] if factory else callable_name
             app = getattr(mod, name, None)
             if app is None:
-                raise LookupError("%s has no callable %r (set callable, or module = %s:NAME)" % (what, name, module or "MODULE"))
+                raise LoadFailure("%s has no callable %r (set callable, or module = %s:NAME)" % (what, name, module or "MODULE"))
             if not callable(app):
-                raise TypeError("%s.%s is a %s, not a callable" % (what, name, type(app).__name__))
+                raise LoadFailure("%s.%s is a %s, not a callable" % (what, name, type(app).__name__))
             if factory:
                 app = app()
                 if not callable(app):
-                    raise TypeError("%s.%s returned a %s, not a WSGI callable" % (what, callable_name, type(app).__name__))
+                    raise LoadFailure("%s.%s returned a %s, not a WSGI callable" % (what, callable_name, type(app).__name__))
         except KeyboardInterrupt:
             raise
+        except LoadFailure as e:
+            reason = str(e)
         except BaseException as e:
-            traceback.print_exc()
-            reason = "".join(traceback.format_exception_only(type(e), e)).strip()
+            print_app_exception()
+            reason = exception_line(e)
+        else:
+            reason = None
+        if reason is not None:
             if not self.app_error:
                 self.app_error = "cannot load %s (in %s): %s" % (what, os.getcwd(), reason)
             log("unable to load app %d (mountpoint='%s') (callable not found or import error)" % (len(self.apps), mountpoint))
@@ -681,17 +713,42 @@ class Worker:
 
 
 def load_file(path):
+    """wsgi-file: runs the file as module uwsgi_file_<mangled path>, the
+    way uWSGI's uwsgi_pyimport_by_filename does: compiled under the path as
+    written (so __file__, tracebacks and the autoreloader's log line name
+    it so, not by its absolute path), then executed with no importlib
+    frames between this program and the file's own."""
     import importlib.util
 
     base = path[:-3] if path.endswith(".py") else path
     name = "uwsgi_file_" + "".join(c if c.isalnum() else "_" for c in base)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None:
-        raise ImportError("cannot load %r as a Python file" % path)
-    mod = importlib.util.module_from_spec(spec)
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        log("failed to open python file %s" % path)
+        raise LoadFailure("cannot open %s: %s" % (path, e.strerror or e)) from e
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except Exception as e:
+        print_app_exception()
+        log("failed to compile %s" % path)
+        raise LoadFailure(exception_line(e)) from e
+    # What PyImport_ExecCodeModule sets up: a spec whose origin is the
+    # absolute path, __file__ as written, no __cached__.
+    mod = type(sys)(name)
+    mod.__spec__ = importlib.util.spec_from_file_location(name, path)
+    mod.__loader__ = mod.__spec__.loader if mod.__spec__ else None
+    mod.__file__ = path
+    mod.__cached__ = None
     sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    try:
+        exec(code, mod.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    # The module may have replaced itself in sys.modules, as an import allows.
+    return sys.modules.get(name, mod)
 
 
 def limit_address_space(limit):

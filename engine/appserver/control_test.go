@@ -204,7 +204,8 @@ func TestPyAutoreload(t *testing.T) {
 	}
 	later := time.Now().Add(2 * time.Second)
 	os.Chtimes(app, later, later)
-	waitLog(t, log, "[uwsgi-python-reloader] module/file "+app+" has been modified")
+	// Named as uWSGI names it: the wsgi-file as written (relative to chdir).
+	waitLog(t, log, "[uwsgi-python-reloader] module/file app.py has been modified")
 	ev.wait(t, EventReloadFinished, nil)
 	if _, body := get(t, base+"/"); !strings.HasPrefix(body, "v2 ") {
 		t.Errorf("after the change: %q", body)

@@ -310,15 +310,37 @@ func (c *core) clientFailed(x *exchange, err error) error {
 	return werr
 }
 
+// noAppHead and noAppBody are uWSGI's answer when no app is loaded
+// (uwsgi_500, core/errors.c): on every socket, and for HEAD too, real
+// uWSGI 2.0.21 sends "<SERVER_PROTOCOL> 500 Internal Server Error",
+// Connection: close, Content-Type: text/plain and the body "Internal
+// Server Error", and logs it as 21 bytes with 2 headers (83 bytes with
+// HTTP/1.x). Responders only read them.
+var noAppHead = workerproto.ResponseHead{
+	Status: []byte("500 Internal Server Error"), Code: 500,
+	Lines: []byte("Connection: close\r\nContent-Type: text/plain\r\n"), Count: 2,
+	ContentLength: -1, Close: true,
+}
+
+const noAppBody = "Internal Server Error"
+
 // settleExchange fixes the status the client will get for outcomes the
 // master answers itself (before finishExchange writes it), so the request
-// can be counted and logged before the client sees its end.
-func settleExchange(x *exchange) {
+// can be counted and logged before the client sees its end. proto is the
+// status line's protocol (for the log's header byte count).
+func settleExchange(x *exchange, proto string) {
 	if x.workerErr != nil || x.clientErr != nil {
 		return
 	}
-	if x.outcome == workerproto.OutcomeError || x.outcome == workerproto.OutcomeNoApp {
+	switch x.outcome {
+	case workerproto.OutcomeError:
 		x.status, x.headers, x.headerBytes = 500, 0, 0
+	case workerproto.OutcomeNoApp:
+		// Counted as uWSGI counts its own 500: the status line with the
+		// request's protocol, the two header lines and the blank line.
+		x.status, x.headers = 500, noAppHead.Count
+		x.headerBytes = len(proto) + 1 + len(noAppHead.Status) + 2 + len(noAppHead.Lines) + 2
+		x.bodyBytes = int64(len(noAppBody))
 	}
 }
 
@@ -339,7 +361,21 @@ func finishExchange(x *exchange, resp responder) {
 		}
 	case x.outcome == workerproto.OutcomeAbort:
 		resp.abort()
-	default: // OutcomeError, OutcomeNoApp: nothing was sent
+	case x.outcome == workerproto.OutcomeNoApp:
+		// Nothing was sent: the master answers as uWSGI does, through the
+		// frontend (the HTTP one adds Content-Length and sends no body to
+		// HEAD, where uWSGI sends one anyway).
+		err := resp.start(&noAppHead, int64(len(noAppBody)))
+		if err == nil {
+			_, err = io.WriteString(resp, noAppBody)
+		}
+		if err == nil {
+			err = resp.finish()
+		}
+		if err != nil {
+			x.clientErr = err
+		}
+	default: // OutcomeError: nothing was sent
 		x.status, x.headers, x.headerBytes = 500, 0, 0
 		resp.fail(500)
 	}

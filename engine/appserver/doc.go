@@ -297,6 +297,24 @@
 // starts fresh workers that import the app again, so code changes take
 // effect on SIGHUP.
 //
+// An app that does not load is reported as uWSGI 2.0.21 reports it
+// (noapp_uwsgi_test.go runs both): the traceback starts in the app's own
+// file, with no importlib or worker frames (a syntax error or a module not
+// found is the bare exception, as PyErr_Print leaves it); a wsgi-file is
+// compiled under the path as written, so tracebacks, __file__ and the
+// py-autoreload line ("[uwsgi-python-reloader] module/file app.py has been
+// modified", after worker 1's "Python auto-reloader enabled") name it so,
+// and a file that does not compile or open adds "failed to compile F" or
+// "failed to open python file F"; then "unable to load app 0 ...", and
+// "*** no app loaded. going in full dynamic mode ***" or, with need-app,
+// only "*** no app loaded. GAME OVER ***" once the worker's output is in.
+// The master adds one line of its own, "*** the app did not load: REASON
+// ***". A request with no app gets uWSGI's own 500 (SERVER_PROTOCOL 500
+// Internal Server Error, Connection: close, Content-Type: text/plain, body
+// "Internal Server Error"), logged as 21 bytes with 2 headers; on
+// http-socket it also has Content-Length and a HEAD gets no body (uWSGI
+// sends the body to HEAD as well).
+//
 // # Where this differs from uWSGI, on purpose
 //
 //   - `http` does not start a separate router process: the master serves

@@ -82,7 +82,7 @@ func (s *Server) handle(rq *request, resp responder) exchange {
 	}
 	// Counted and logged before the client sees the end of the response,
 	// so a client that reads the stats right after sees its request.
-	settleExchange(&x)
+	settleExchange(&x, rq.proto)
 	s.logRequest(rq, w, c.id, &x, start)
 	finishExchange(&x, resp)
 	return x

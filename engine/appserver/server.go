@@ -249,6 +249,13 @@ func (s *Server) Start() error {
 		for _, w := range workers {
 			<-w.ready
 			if w.readyInfo.App < 0 {
+				// The worker exits on its own after this READY; once it is
+				// reaped its output (the traceback, "unable to load app")
+				// is all in the log, so GAME OVER comes last, as on uWSGI.
+				select {
+				case <-w.exited:
+				case <-time.After(outputWaitDelay + time.Second):
+				}
 				s.log.printf("*** no app loaded. GAME OVER ***")
 				s.abortStart()
 				return fmt.Errorf("%w: %s", ErrNoApp, appError(&cfg, w.readyInfo))

@@ -808,7 +808,7 @@ func (lp *uwsgiLoop) startExchange(lc *loopConn, c *core) {
 		lc.x.status = http.StatusBadGateway
 		lc.x.workerErr, lc.x.undelivered = errWorkerLost, true
 		lc.fail(lc.x.status)
-		settleExchange(&lc.x)
+		settleExchange(&lc.x, lc.rq.proto)
 		s.logRequest(&lc.rq, c.w, c.id, &lc.x, lc.began)
 		lp.flush(lc)
 		return
@@ -972,7 +972,7 @@ func (lp *uwsgiLoop) endExchange(lc *loopConn) {
 		// hears back: the worker starts on it meanwhile.
 		lp.drainInbox()
 	}
-	settleExchange(x)
+	settleExchange(x, lc.rq.proto)
 	s.logRequest(&lc.rq, w, c.id, x, lc.began)
 	finishExchange(x, lc)
 	lc.state = lcFinishing
