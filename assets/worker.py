@@ -40,7 +40,14 @@ def end_frame(outcome, switches, app):
 END_OK_1 = end_frame(OK, 1, 0)
 
 
+LOG_DATE = None  # log-date: None (off), "" (ctime) or a strftime format
+
+
 def log(msg):
+    """Writes a line of the worker's own (not the app's) to the log, with
+    log-date's prefix when it is on, as uWSGI's uwsgi_log does."""
+    if LOG_DATE is not None:
+        msg = (time.strftime(LOG_DATE) if LOG_DATE else time.ctime()) + " - " + msg
     sys.stderr.write(msg + "\n")
 
 
@@ -775,7 +782,10 @@ def batch_scheduling():
 
 
 def main():
+    global LOG_DATE
     cfg = json.loads(os.environ.pop("WSGIDECK_WORKER"))
+    if cfg.get("log_date"):
+        LOG_DATE = cfg.get("log_date_format") or ""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     batch_scheduling()
     worker = Worker(cfg)

@@ -123,6 +123,24 @@ type Config struct {
 	// LogXForwardedFor logs the client address from X-Forwarded-For
 	// instead of REMOTE_ADDR (log-x-forwarded-for).
 	LogXForwardedFor bool
+	// LogDate (log-date) prefixes the log lines the server writes itself,
+	// the master's and the workers' (not the request lines, nor what the
+	// app prints), with the date and " - ", as uWSGI does. LogDateFormat
+	// is a strftime format for the date; empty: C's ctime(), "Sun Nov 22
+	// 12:18:07 2026".
+	LogDate       bool
+	LogDateFormat string
+	logDate       strftime // LogDateFormat, compiled by withDefaults
+	// LogReopen (log-reopen) reopens the logto file on every reload, so a
+	// log rotated by renaming it (logrotate, then SIGHUP) is written anew.
+	LogReopen bool
+	// LogMaxSize (log-maxsize, bytes) rotates the logto file once it is
+	// larger: it is renamed to LogBackupName (log-backupname), or to its
+	// name plus "." and the Unix time, and a new one is started, checked
+	// every CheckInterval as uWSGI's master checks it each cycle. Without
+	// logto there is no file to rotate, and it does nothing (as in uWSGI).
+	LogMaxSize    int64
+	LogBackupName string
 	// LogFormat replaces uWSGI's request line (log-format): text with
 	// %(var) variables, as in uWSGI's LogFormat.rst.
 	LogFormat string
@@ -214,6 +232,10 @@ const (
 	DefaultCheckInterval     = time.Second
 )
 
+// logMoves reports whether the logto file may be replaced while workers
+// write to it (log-reopen, log-maxsize).
+func (c *Config) logMoves() bool { return c.LogTo != "" && (c.LogReopen || c.LogMaxSize > 0) }
+
 // NoMinWorkerLifetime is Config.MinWorkerLifetime for "no minimum"
 // (min-worker-lifetime = 0).
 const NoMinWorkerLifetime = time.Duration(-1)
@@ -243,6 +265,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogFormat != "" {
 		c.logFormat = parseLogFormat(c.LogFormat)
+	}
+	if c.LogDate && c.LogDateFormat != "" {
+		// validate reports a bad format; it then prints as ctime().
+		c.logDate, _ = parseStrftime(c.LogDateFormat)
 	}
 	if c.Cheaper > 0 {
 		if c.CheaperInitial <= 0 {
@@ -393,6 +419,11 @@ func (c Config) Validate() error {
 	}
 	if c.Harakiri < 0 || c.MaxRequests < 0 || c.MaxRequestsDelta < 0 || c.ReloadOnRSS < 0 || c.ReloadOnAS < 0 || c.LimitAS < 0 {
 		errs = append(errs, errors.New("harakiri, max-requests, max-requests-delta, reload-on-rss, reload-on-as and limit-as take 0 or more"))
+	}
+	if c.LogDate && c.LogDateFormat != "" {
+		if _, err := parseStrftime(c.LogDateFormat); err != nil {
+			errs = append(errs, fmt.Errorf("log-date %s: %w", c.LogDateFormat, err))
+		}
 	}
 	if c.LimitAS > 0 && c.LimitAS < 32<<20 {
 		errs = append(errs, fmt.Errorf("limit-as %d MB is too small for a Python interpreter: give it at least 32 MB (64 or more for a real app)", c.LimitAS>>20))

@@ -216,10 +216,12 @@
 // not load replaces nothing: the old workers serve on while it is respawned
 // with a backoff, and Snapshot.AppError says why (uWSGI would exit).
 //
-// master-fifo reads r R w W c q Q s p P + - and 0-9, re-creating the FIFO
-// after each writer, as core/fifo.c does (p pauses or resumes: Pause,
-// Resume, TogglePause; P writes the pidfiles again). Not read: C (go cheap
-// until a connection comes), f, l, L, E, B, S.
+// master-fifo reads r R w W c q Q s p P l L + - and 0-9, re-creating the
+// FIFO after each writer, as core/fifo.c does (p pauses or resumes: Pause,
+// Resume, TogglePause; P writes the pidfiles again; l reopens the logto
+// file, as log-reopen does on every reload; L rotates it, as log-maxsize
+// does when it grows past the size). Not read: C (go cheap until a
+// connection comes), f, E, B, S.
 //
 // Signals to wsgideckd uwsgi (cmd/wsgideckd), as uWSGI 2.0.21's master:
 // SIGHUP reloads gracefully; SIGINT and SIGQUIT stop at once ("SIGINT/SIGTERM
@@ -277,9 +279,14 @@
 // static-index, check-static, static-skip-ext, pidfile2, daemonize2,
 // logto2, log-4xx, log-5xx, log-slow, log-big, log-x-forwarded-for, unenv,
 // pyargv, optimize, reload-mercy, exit-on-reload, die-on-term (read by
-// wsgideckd's signal handling). log-master is accepted
-// (the master and the workers share the log already). Pending lists the
-// rest: harakiri-verbose, log-date, log-reopen and http-timeout. Package
+// wsgideckd's signal handling), log-date (uWSGI's date prefix, or a
+// strftime format, on the lines the master and the workers log themselves;
+// not on request lines or the app's output, as in uWSGI), log-reopen,
+// log-maxsize and log-backupname (with either, the workers' output passes
+// through the master so that it follows the new file: uWSGI's workers keep
+// writing to the renamed one until they are respawned).
+// log-master is accepted (the master and the workers share the log
+// already). Pending lists the rest: harakiri-verbose and http-timeout. Package
 // uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>
 // environment variables, and the if-env/if-exists/for/... blocks.
 //

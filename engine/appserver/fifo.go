@@ -145,6 +145,10 @@ func (f *masterFIFO) command(b byte) {
 		go s.Kill()
 	case b == 's':
 		s.LogStats()
+	case b == 'l':
+		s.reopenLog()
+	case b == 'L':
+		s.rotateLog()
 	case b == 'p':
 		s.TogglePause()
 	case b == 'P':

@@ -76,6 +76,28 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 			c.LogTo = v
 		}
 	}
+	if v, ok := ini.Get("log-date"); ok {
+		// uWSGI takes true, 1, on and yes for its ctime() date and any
+		// other value as a strftime format, so "log-date = false" prints
+		// "false - " there; here false means off.
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "", "true", "1", "on", "yes":
+			c.LogDate = true
+		case "false", "0", "off", "no":
+		default:
+			c.LogDate, c.LogDateFormat = true, v
+		}
+	}
+	if c.LogDateFormat != "" {
+		if _, err := parseStrftime(c.LogDateFormat); err != nil {
+			return c, fail("log-date", "%v", err)
+		}
+	}
+	c.LogReopen = ini.Bool("log-reopen")
+	if c.LogMaxSize, err = ini.Size("log-maxsize", 0); err != nil {
+		return c, err
+	}
+	c.LogBackupName = str("log-backupname")
 	c.Log4xx = ini.Bool("log-4xx")
 	c.Log5xx = ini.Bool("log-5xx")
 	c.LogXForwardedFor = ini.Bool("log-x-forwarded-for")
@@ -228,8 +250,6 @@ func optionError(o uwsgiini.Option, msg string) error {
 // act on yet; each maps to what happens instead.
 var pendingOptions = map[string]string{
 	"harakiri-verbose": "the harakiri report names the requests but adds no process details",
-	"log-date":         "log lines carry no date prefix (the workers write to the log directly)",
-	"log-reopen":       "the log file is not reopened on reload",
 	"http-timeout":     "http sockets time out after socket-timeout (there is no separate router process)",
 }
 

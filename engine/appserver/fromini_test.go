@@ -275,7 +275,8 @@ check-static = /srv/www
 static-skip-ext = .php
 reload-mercy = 7
 harakiri-verbose = true
-log-date = true
+log-date = %%H:%%M
+log-reopen = true
 `), "")
 	if err != nil {
 		t.Fatal(err)
@@ -287,14 +288,15 @@ log-date = true
 	if c.LogTo != "/tmp/x.log" || !c.Log4xx || !c.Log5xx || c.LogSlow != 250*time.Millisecond || c.LogBig != 1<<20 ||
 		!c.LogXForwardedFor || !c.ExitOnReload || strings.Join(c.Unenv, ",") != "SECRET" || c.PyArgv != "--foo bar" ||
 		c.Optimize != 2 || len(c.StaticMaps) != 1 || c.StaticMaps[0] != (StaticMap{Mount: "/", Dir: "/srv/www", Full: true}) ||
-		strings.Join(c.StaticSkipExt, ",") != ".php" || c.ReloadMercy != 7*time.Second {
+		strings.Join(c.StaticSkipExt, ",") != ".php" || c.ReloadMercy != 7*time.Second ||
+		!c.LogDate || c.LogDateFormat != "%H:%M" || !c.LogReopen {
 		t.Errorf("read: %+v", c)
 	}
 	var keys []string
 	for _, p := range Pending(ini) {
 		keys = append(keys, p.Key)
 	}
-	if strings.Join(keys, ",") != "harakiri-verbose,log-date" {
+	if strings.Join(keys, ",") != "harakiri-verbose" {
 		t.Errorf("pending: %v", Pending(ini))
 	}
 	ini, _ = uwsgiini.Parse("u.ini", []byte("[uwsgi]\nhttp-socket = :1\nwsgi-file = a.py\noptimize = 3\n"), "")

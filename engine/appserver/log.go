@@ -24,6 +24,9 @@ type logWriter struct {
 	buf       []byte
 	pending   []byte
 	scheduled bool
+	// stamp appends log-date's prefix ("date - ") to printf's lines; it
+	// returns b unchanged when log-date is off. Nil: never a prefix.
+	stamp func(b []byte) []byte
 }
 
 const (
@@ -34,13 +37,30 @@ const (
 func (l *logWriter) printf(format string, args ...any) {
 	l.mu.Lock()
 	l.flushLocked()
-	l.buf = fmt.Appendf(l.buf[:0], format, args...)
+	l.buf = l.buf[:0]
+	if l.stamp != nil {
+		l.buf = l.stamp(l.buf)
+	}
+	l.buf = fmt.Appendf(l.buf, format, args...)
 	if len(l.buf) == 0 || l.buf[len(l.buf)-1] != '\n' {
 		l.buf = append(l.buf, '\n')
 	}
 	l.w.Write(l.buf)
 	l.mu.Unlock()
 }
+
+// Write passes whole lines of a worker's output to the log, after the
+// request lines waiting, so that they follow the log when it is rotated or
+// reopened (the workers' own descriptors would stay on the old file).
+func (l *logWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.flushLocked()
+	l.w.Write(p)
+	l.mu.Unlock()
+	return len(p), nil
+}
+
+var _ io.Writer = (*logWriter)(nil)
 
 // flush writes the waiting request lines.
 func (l *logWriter) flush() {
@@ -61,9 +81,42 @@ func (l *logWriter) flushLocked() {
 const ctimeLayout = "Mon Jan _2 15:04:05 2006"
 
 // verbose logs a line with uWSGI's uwsgi_log_verbose prefix: the date, then
-// " - ".
+// " - ". With log-date every line has a date prefix already, log-date's,
+// and uWSGI adds no second one.
 func (s *Server) verbose(format string, args ...any) {
+	if s.logDate.Load() != nil {
+		s.log.printf(format, args...)
+		return
+	}
 	s.log.printf("%s - "+format, append([]any{s.now().Format(ctimeLayout)}, args...)...)
+}
+
+// logDateSetting is log-date in force: format nil means C's ctime().
+type logDateSetting struct{ format strftime }
+
+// setLogDate puts cfg's log-date in force. It is atomic, not under
+// Server.cfgMu, because code holding cfgMu logs.
+func (s *Server) setLogDate(cfg *Config) {
+	if !cfg.LogDate {
+		s.logDate.Store(nil)
+		return
+	}
+	s.logDate.Store(&logDateSetting{format: cfg.logDate})
+}
+
+// logStamp is the log writer's stamp: log-date's prefix, when it is on.
+func (s *Server) logStamp(b []byte) []byte {
+	ld := s.logDate.Load()
+	if ld == nil {
+		return b
+	}
+	t := s.now()
+	if ld.format != nil {
+		b = ld.format.appendTo(b, t)
+	} else {
+		b = t.AppendFormat(b, ctimeLayout)
+	}
+	return append(b, " - "...)
 }
 
 // requestLog is one finished request, as uWSGI's request log line shows it

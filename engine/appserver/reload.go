@@ -72,6 +72,9 @@ func (s *Server) reloadWith(mode ReloadMode, cfg *Config, workersOnly bool) erro
 	if err != nil {
 		return err
 	}
+	if next.LogReopen {
+		s.reopenLog()
+	}
 	switch mode {
 	case ReloadChain:
 		return s.chainReload(next)
@@ -107,6 +110,7 @@ func (s *Server) applyConfig(cfg *Config) (*Config, error) {
 		next = c
 	}
 	s.config = &next
+	s.setLogDate(&next)
 	return &next, nil
 }
 

@@ -68,6 +68,7 @@ type Server struct {
 	log          *logWriter
 	logOut       io.Writer
 	logFile      *os.File
+	logDate      atomic.Pointer[logDateSetting] // log-date; nil: off
 	python       string
 	workerScript string
 	workerDir    string // a private temp dir to remove, if we made one
@@ -147,6 +148,7 @@ func (s *Server) Start() error {
 	}
 	cfg.resolvePaths()
 	s.config = &cfg
+	s.setLogDate(&cfg)
 	s.done = make(chan struct{})
 	s.hurry = make(chan struct{})
 	s.workers = map[*worker]struct{}{}

@@ -26,8 +26,97 @@ func (s *Server) openLog(cfg *Config) error {
 		out = os.Stderr
 	}
 	s.logOut = out
-	s.log = &logWriter{w: out}
+	s.log = &logWriter{w: out, stamp: s.logStamp}
 	return nil
+}
+
+// reopenLog opens the logto file again (log-reopen on a reload, master-fifo
+// l): after logrotate renamed it, the log goes to a new file of that name.
+func (s *Server) reopenLog() {
+	path := s.cfg().LogTo
+	s.swapLog(func(old *os.File, size int64) *os.File {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(old, "unable to reopen log file %s: %v (still logging here)\n", path, err)
+			return nil
+		}
+		// uWSGI's two raw lines (uwsgi_log_reopen): the last in the old
+		// file, the first in the new one.
+		now := s.now().Unix()
+		fmt.Fprintf(old, "[%d] logsize: %d, triggering log-reopen...\n", now, size)
+		fmt.Fprintf(f, "[%d] %s reopened.\n", now, path)
+		return f
+	})
+}
+
+// rotateLog renames the logto file to log-backupname (or its name plus
+// "." and the Unix time) and starts a new one, as uWSGI's
+// uwsgi_log_do_rotate does for log-maxsize and master-fifo L.
+func (s *Server) rotateLog() {
+	cfg := s.cfg()
+	path, backup := cfg.LogTo, cfg.LogBackupName
+	if backup == "" {
+		backup = fmt.Sprintf("%s.%d", path, s.now().Unix())
+	}
+	s.swapLog(func(old *os.File, size int64) *os.File {
+		fmt.Fprintf(old, "%s - logsize: %d, triggering rotation to %s...\n", s.now().Format(ctimeLayout), size, backup)
+		if err := os.Rename(path, backup); err != nil {
+			fmt.Fprintf(old, "unable to rotate log: rename(): %v\n", err)
+			return nil
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+		if err != nil {
+			// The log goes on in the renamed file rather than nowhere.
+			fmt.Fprintf(old, "unable to open a new log file %s: %v\n", path, err)
+			return nil
+		}
+		return f
+	})
+}
+
+// logSize is the logto file's size (0 without one).
+func (s *Server) logSize() int64 {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	if s.logFile == nil {
+		return 0
+	}
+	fi, err := s.logFile.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size() + int64(len(s.log.pending))
+}
+
+// swapLog moves the logto file: next gets the old file, with every line
+// logged so far in it, and its size, and returns the file to log to from
+// now on (nil: keep the old one). Nothing is logged meanwhile. Without a
+// logto file it does nothing.
+func (s *Server) swapLog(next func(old *os.File, size int64) *os.File) {
+	// s.mu before the log's lock: code holding s.mu logs.
+	s.mu.Lock()
+	s.log.mu.Lock()
+	old := s.logFile
+	if old == nil {
+		s.log.mu.Unlock()
+		s.mu.Unlock()
+		return
+	}
+	s.log.flushLocked()
+	var size int64
+	if fi, err := old.Stat(); err == nil {
+		size = fi.Size()
+	}
+	f := next(old, size)
+	if f != nil {
+		s.log.w = f
+		s.logFile, s.logOut = f, f
+	}
+	s.log.mu.Unlock()
+	s.mu.Unlock()
+	if f != nil {
+		old.Close()
+	}
 }
 
 func (s *Server) closeLog() {

@@ -46,6 +46,9 @@ func (s *Server) supervise() {
 			s.checkLifetimes(cfg, now)
 			s.checkEvilMemory(cfg)
 		}
+		if cfg.LogMaxSize > 0 && s.logSize() > cfg.LogMaxSize {
+			s.rotateLog()
+		}
 		touch.check(s)
 	}
 }

@@ -126,6 +126,8 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 		Imports:          cfg.Imports,
 		PyArgv:           cfg.PyArgv,
 		ManageScriptName: cfg.ManageScriptName,
+		LogDate:          cfg.LogDate,
+		LogDateFormat:    cfg.LogDateFormat,
 	}
 	for _, m := range cfg.Mounts {
 		wc.Mounts = append(wc.Mounts, workerproto.Mount{Mountpoint: m.Mountpoint, App: m.App})
@@ -184,8 +186,11 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 	// An *os.File log is the workers' stdout and stderr directly, as in
 	// uWSGI: their output never passes through the master. Otherwise each
 	// worker gets a pipe of its own, cut into whole lines.
+	// When the log file may be rotated or reopened under them, the lines
+	// pass through the master, which follows the file (uWSGI's workers
+	// would keep writing to the renamed one until respawned).
 	var out *workerOutput
-	if _, isFile := s.logOut.(*os.File); isFile && s.WorkerOutput == nil {
+	if _, isFile := s.logOut.(*os.File); isFile && s.WorkerOutput == nil && !cfg.logMoves() {
 		cmd.Stdout, cmd.Stderr = s.logOut, s.logOut
 	} else {
 		out = newWorkerOutput()
@@ -205,9 +210,12 @@ func (s *Server) spawnWorker(sl *slot, cfg *Config, gen int) (*worker, error) {
 	w.cmd, w.pid, w.born = cmd, cmd.Process.Pid, s.now()
 	if out != nil {
 		w.out = out
-		if s.WorkerOutput != nil {
+		switch {
+		case s.WorkerOutput != nil:
 			out.setDst(s.WorkerOutput(sl.id, w.pid))
-		} else {
+		case cfg.logMoves():
+			out.setDst(s.log)
+		default:
 			out.setDst(s.logOut)
 		}
 	}

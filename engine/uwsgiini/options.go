@@ -162,6 +162,8 @@ var specs = []Spec{
 	opt("log-x-forwarded-for"),
 	opt("log-master"),
 	opt("log-reopen"),
+	bytesOpt("log-maxsize"),
+	opt("log-backupname"),
 	ignored(noteRoot, opt("logfile-chown")),
 	list("static-map"),
 	list("static-map2"),

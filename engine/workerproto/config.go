@@ -37,6 +37,11 @@ type WorkerConfig struct {
 	// SCRIPT_NAME (manage-script-name).
 	Mounts           []Mount `json:"mounts,omitempty"`
 	ManageScriptName bool    `json:"manage_script_name,omitempty"`
+	// LogDate prefixes the lines the worker logs itself ("WSGI app 0 ...
+	// ready", not the app's output) with the date and " - " (log-date);
+	// LogDateFormat is a strftime format for it, empty for ctime().
+	LogDate       bool   `json:"log_date,omitempty"`
+	LogDateFormat string `json:"log_date_format,omitempty"`
 }
 
 // Mount is one mount: the app at Mountpoint ("/blog"), given as a file
