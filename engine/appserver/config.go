@@ -165,6 +165,10 @@ type Config struct {
 	// Harakiri: a request running longer has its worker killed (SIGKILL)
 	// and respawned; its client gets 504. 0 = off.
 	Harakiri time.Duration
+	// HarakiriVerbose (harakiri-verbose) adds to the harakiri report the
+	// system call the worker is in and its wait channel, from Linux's
+	// /proc/PID/syscall and /proc/PID/wchan, as uWSGI does.
+	HarakiriVerbose bool
 	// MaxRequests recycles a worker once it has served this many requests
 	// (max-requests); worker N's limit is MaxRequests + (N-1)*MaxRequestsDelta.
 	MaxRequests      int64

@@ -286,7 +286,7 @@
 // through the master so that it follows the new file: uWSGI's workers keep
 // writing to the renamed one until they are respawned).
 // log-master is accepted (the master and the workers share the log
-// already). Pending lists the rest: harakiri-verbose and http-timeout. Package
+// already), harakiri-verbose. Pending lists the rest: http-timeout. Package
 // uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>
 // environment variables, and the if-env/if-exists/for/... blocks.
 //

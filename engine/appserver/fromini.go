@@ -249,7 +249,6 @@ func optionError(o uwsgiini.Option, msg string) error {
 // pendingOptions are uWSGI options uwsgiini knows that this engine does not
 // act on yet; each maps to what happens instead.
 var pendingOptions = map[string]string{
-	"harakiri-verbose": "the harakiri report names the requests but adds no process details",
 	"http-timeout":     "http sockets time out after socket-timeout (there is no separate router process)",
 }
 

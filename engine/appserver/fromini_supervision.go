@@ -29,6 +29,7 @@ func supervisionFromINI(ini *uwsgiini.Config, c *Config, fail func(key, format s
 	if c.Harakiri, err = seconds("harakiri"); err != nil {
 		return err
 	}
+	c.HarakiriVerbose = ini.Bool("harakiri-verbose")
 	n, err := nonNeg("max-requests")
 	if err != nil {
 		return err

@@ -94,6 +94,16 @@ func (s *Server) harakiri(w *worker, cfg *Config, now time.Time) {
 	first := !w.harakiri.Swap(true)
 	id := w.slot.id
 	s.verbose("*** HARAKIRI ON WORKER %d (pid: %d, try: %d) ***", id, w.pid, w.tries)
+	if cfg.HarakiriVerbose {
+		// uWSGI's two lines, on Linux: what the worker's main thread is
+		// blocked in (syscall number and arguments) and where.
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", w.pid)); err == nil && len(b) > 0 {
+			s.log.printf("HARAKIRI: -- syscall> %s", b)
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", w.pid)); err == nil && len(b) > 0 {
+			s.log.printf("HARAKIRI: -- wchan> %s", b)
+		}
+	}
 	s.verbose("HARAKIRI !!! worker %d status !!!", id)
 	var over *RequestEvent
 	for _, c := range w.cores {

@@ -430,3 +430,50 @@ func TestWorkersReloadLinesLikeUWSGI(t *testing.T) {
 	waitReady(t, s)
 	try("ours", s.StatsAddr(), oursFIFO, log.String)
 }
+
+// TestHarakiriVerboseLikeUWSGI: harakiri-verbose adds uWSGI's two lines
+// to the harakiri report, the worker's system call and wait channel; for
+// an app in time.sleep both servers name the same ones.
+func TestHarakiriVerboseLikeUWSGI(t *testing.T) {
+	t.Parallel()
+	dir := writeApp(t, map[string]string{"app.py": "import time\ndef application(env, sr):\n    time.sleep(10)\n    sr('200 OK', [])\n    return [b'late']\n"})
+	ini := func(addr string) string {
+		return fmt.Sprintf("[uwsgi]\nplugins = python3\nmaster = true\nchdir = %s\nmodule = app\nhttp-socket = %s\nharakiri = 1\nharakiri-verbose = true\n", dir, addr)
+	}
+	lines := regexp.MustCompile(`(?m)^HARAKIRI: -- syscall> (\d+) .*\nHARAKIRI: -- wchan> (\S+)$`)
+	slow := func(addr string) {
+		c := &http.Client{Timeout: 8 * time.Second}
+		if resp, err := c.Get("http://" + addr + "/"); err == nil {
+			resp.Body.Close()
+		}
+	}
+
+	theirAddr := peertest.FreeAddr(t)
+	u := peertest.StartUWSGI(t, ini(theirAddr))
+	slow(theirAddr)
+	waitFileHas(t, u.Log, "HARAKIRI !!! end of worker 1 status !!!")
+	theirs := lines.FindStringSubmatch(u.LogText())
+	if theirs == nil {
+		t.Fatalf("uWSGI's report has no syscall and wchan lines:\n%s", u.LogText())
+	}
+
+	parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0")), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := FromINI(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, log := startServer(t, cfg)
+	waitReady(t, s)
+	slow(s.Addrs()[0])
+	waitLog(t, log, "HARAKIRI !!! end of worker 1 status !!!")
+	ours := lines.FindStringSubmatch(log.String())
+	if ours == nil {
+		t.Fatalf("our report has no syscall and wchan lines:\n%s", log.String())
+	}
+	if ours[1] != theirs[1] || ours[2] != theirs[2] {
+		t.Errorf("our worker was in syscall %s at %s; uWSGI's in %s at %s", ours[1], ours[2], theirs[1], theirs[2])
+	}
+}
