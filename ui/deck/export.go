@@ -105,7 +105,18 @@ type exportTab struct {
 	loaded  bool
 	loading bool
 
-	notes   []string // what the project's files could not pass on as is
+	notes []string // what the project's files could not pass on as is
+	// typed holds what the user typed in each field since the project was
+	// selected: the project's files are read again each time the tab is
+	// shown (they may have been edited and saved meanwhile), and these stay
+	// over them. bad holds the fields whose text is not a valid value,
+	// with the problem: they block the export, or the bundle would quietly
+	// carry the field's previous value.
+	typed   map[string]string
+	pipSet  *bool
+	bad     map[string]string
+	checked configgen.Files // the files the results below are for
+	notYet  *widget.Label
 	items   map[string]*widget.FormItem
 	entries map[string]*widget.Entry
 	form    *widget.Form
@@ -121,7 +132,8 @@ type exportTab struct {
 }
 
 func newExportTab(d *Deck) *exportTab {
-	e := &exportTab{d: d, items: map[string]*widget.FormItem{}, entries: map[string]*widget.Entry{}}
+	e := &exportTab{d: d, items: map[string]*widget.FormItem{}, entries: map[string]*widget.Entry{},
+		typed: map[string]string{}, bad: map[string]string{}}
 	e.form = widget.NewForm()
 	for _, f := range exportFields {
 		f := f
@@ -130,11 +142,8 @@ func newExportTab(d *Deck) *exportTab {
 			if e.loading {
 				return
 			}
-			if err := f.set(&e.cfg, v); err != nil {
-				e.items[f.field].HintText = err.Error()
-				e.form.Refresh()
-				return
-			}
+			e.typed[f.field] = v
+			e.setField(f, v)
 			e.regenerate()
 		}
 		item := widget.NewFormItem(f.label, en)
@@ -147,6 +156,7 @@ func newExportTab(d *Deck) *exportTab {
 			return
 		}
 		e.cfg.PipUWSGI = on
+		e.pipSet = &on
 		e.regenerate()
 	})
 	e.form.AppendItem(&widget.FormItem{Text: "uWSGI", Widget: e.pip, HintText: "pip's has Python built in: no plugins line"})
@@ -170,10 +180,10 @@ func newExportTab(d *Deck) *exportTab {
 	previewBox := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabelWithStyle("Preview", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, e.fileSel),
 		nil, nil, nil, container.NewScroll(e.preview))
 	checksHead := widget.NewLabelWithStyle("Checks with the real programs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	notYet := widget.NewLabel("Not checked yet: Check runs nginx -t and uWSGI (in strict mode) on these files.")
-	notYet.Wrapping = fyne.TextWrapWord
-	notYet.Importance = widget.LowImportance
-	e.results.Add(notYet)
+	e.notYet = widget.NewLabel(notCheckedYet)
+	e.notYet.Wrapping = fyne.TextWrapWord
+	e.notYet.Importance = widget.LowImportance
+	e.results.Add(e.notYet)
 	checksBox := container.NewBorder(container.NewVBox(checksHead, container.NewHBox(e.checkB, e.act)), nil, nil, nil,
 		container.NewVScroll(e.results))
 	right := container.NewVSplit(previewBox, checksBox)
@@ -185,20 +195,38 @@ func newExportTab(d *Deck) *exportTab {
 	return e
 }
 
+// Texts of the checks pane before a check of the files on screen.
+const (
+	notCheckedYet    = "Not checked yet: Check runs nginx -t and uWSGI (in strict mode) on these files."
+	changedSinceLast = "The files changed since the last check: Check runs nginx -t and uWSGI (in strict mode) on them again."
+)
+
 func (e *exportTab) setProject(p Project) {
+	if p != e.proj {
+		// What was typed and checked belongs to the previous project.
+		e.typed, e.bad, e.pipSet = map[string]string{}, map[string]string{}, nil
+		e.checked = nil
+		e.setNotChecked(notCheckedYet)
+	}
 	e.proj, e.loaded = p, false
 	if e.d.CurrentTab() == TabExport {
 		e.shown()
 	}
 }
 
-// shown fills the form the first time the tab is shown for a project.
+// shown fills the form from the project's files each time the tab comes
+// on screen: the files may have changed on the config tabs since. What
+// the user typed on this form stays over them.
 func (e *exportTab) shown() {
-	if e.loaded || e.proj == nil {
+	if e.proj == nil {
 		return
 	}
 	cfg, notes, err := e.proj.ExportConfig()
 	if err != nil {
+		e.loaded = false
+		e.files = nil
+		enable(e.checkB, false)
+		enable(e.writeB, false)
 		e.state.Importance = widget.DangerImportance
 		e.state.SetText("The production profile cannot be prepared: " + plainError(err))
 		return
@@ -206,11 +234,55 @@ func (e *exportTab) shown() {
 	e.cfg, e.loaded, e.notes = cfg, true, notes
 	e.loading = true
 	for _, f := range exportFields {
-		e.entries[f.field].SetText(f.get(&e.cfg))
+		v, ok := e.typed[f.field]
+		if ok {
+			e.setField(f, v)
+		} else {
+			v = f.get(&e.cfg)
+		}
+		if e.entries[f.field].Text != v {
+			e.entries[f.field].SetText(v)
+		}
 	}
-	e.pip.SetChecked(cfg.PipUWSGI)
+	if e.pipSet != nil {
+		e.cfg.PipUWSGI = *e.pipSet
+	}
+	e.pip.SetChecked(e.cfg.PipUWSGI)
 	e.loading = false
 	e.regenerate()
+}
+
+// setField sets field f of the configuration from text v, or notes why v
+// is not a value for it.
+func (e *exportTab) setField(f exportField, v string) {
+	if err := f.set(&e.cfg, v); err != nil {
+		e.bad[f.field] = err.Error()
+		return
+	}
+	delete(e.bad, f.field)
+}
+
+// setNotChecked empties the checks pane but for msg.
+func (e *exportTab) setNotChecked(msg string) {
+	e.notYet.SetText(msg)
+	if len(e.results.Objects) != 1 || e.results.Objects[0] != e.notYet {
+		e.results.Objects = []fyne.CanvasObject{e.notYet}
+		e.results.Refresh()
+	}
+}
+
+// sameFiles reports whether a and b hold the same files with the same
+// contents.
+func sameFiles(a, b configgen.Files) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, data := range a {
+		if other, ok := b[name]; !ok || string(other) != string(data) {
+			return false
+		}
+	}
+	return true
 }
 
 // regenerate renders the bundle and shows problems on their fields.
@@ -220,11 +292,28 @@ func (e *exportTab) regenerate() {
 	}
 	files, err := configgen.Generate(configgen.Production, e.cfg)
 	var ve *configgen.ValidationError
+	// A field that holds no valid value comes first: the configuration
+	// still has that field's previous value.
+	var badDetails []string
+	for _, f := range exportFields {
+		if msg, ok := e.bad[f.field]; ok {
+			e.items[f.field].HintText = "⚠ " + msg
+			badDetails = append(badDetails, f.label+": "+msg)
+		}
+	}
+	if !errors.As(err, &ve) && len(badDetails) > 0 {
+		ve, err = &configgen.ValidationError{}, nil
+	}
 	switch {
-	case errors.As(err, &ve):
-		var details []string
+	case ve != nil:
+		details := badDetails
+		nFields := len(badDetails)
 		for _, fe := range ve.Fields {
 			field := strings.SplitN(fe.Field, "[", 2)[0]
+			if _, isBad := e.bad[field]; isBad {
+				continue // its typed text is the problem, said above
+			}
+			nFields++
 			if it, ok := e.items[field]; ok {
 				// A hint does not wrap: under the field goes the problem's
 				// first clause, and the whole sentence goes below.
@@ -235,7 +324,7 @@ func (e *exportTab) regenerate() {
 				details = append(details, fe.Error())
 			}
 		}
-		msg := fmt.Sprintf("Fix %d option%s before exporting. %s.", len(ve.Fields), plural(len(ve.Fields)),
+		msg := fmt.Sprintf("Fix %d option%s before exporting. %s.", nFields, plural(nFields),
 			strings.TrimSuffix(strings.Join(details, "; "), "."))
 		e.state.Importance = widget.DangerImportance
 		e.state.SetText(msg)
@@ -249,6 +338,11 @@ func (e *exportTab) regenerate() {
 		enable(e.checkB, false)
 		enable(e.writeB, false)
 	default:
+		if e.checked != nil && !sameFiles(files, e.checked) {
+			// The results shown are for other files.
+			e.checked = nil
+			e.setNotChecked(changedSinceLast)
+		}
 		e.files = files
 		e.state.Importance = widget.MediumImportance
 		msg := fmt.Sprintf("%d files: %s.", len(files), strings.Join(files.Names(), ", "))
@@ -328,6 +422,13 @@ func (e *exportTab) check() {
 			e.act.Stop()
 			e.act.Hide()
 			enable(e.checkB, e.files != nil)
+			if e.files == nil || !sameFiles(files, e.files) {
+				// The form changed while the programs ran: these
+				// results are not for the files on screen.
+				e.setNotChecked(changedSinceLast)
+				return
+			}
+			e.checked = files
 			e.showResults(res)
 		})
 	})
