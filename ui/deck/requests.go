@@ -27,6 +27,7 @@ type requestsTab struct {
 
 	list   *widget.List
 	empty  *widget.Label
+	hint   *widget.Label // in the detail pane while no request is selected
 	title  *widget.Label
 	hops   *widget.Label
 	bar    *hopBar
@@ -60,10 +61,10 @@ func newRequestsTab(d *Deck) *requestsTab {
 	r.hops = widget.NewLabel("")
 	r.hops.TextStyle.Monospace = true
 	r.bar = newHopBar()
-	hint := widget.NewLabel("Select a request to see its hops: the proxy, the engine, the worker that ran the app, and the time each took.")
-	hint.Importance = widget.LowImportance
-	hint.Wrapping = fyne.TextWrapWord
-	r.detail = container.NewVBox(hint)
+	r.hint = widget.NewLabel("Select a request to see its hops: the proxy, the engine, the worker that ran the app, and the time each took.")
+	r.hint.Importance = widget.LowImportance
+	r.hint.Wrapping = fyne.TextWrapWord
+	r.detail = container.NewVBox(r.hint)
 	// The hops are long monospace lines: they scroll, rather than set the
 	// tab's (and so the window's) minimum width.
 	split := container.NewVSplit(container.NewStack(r.list, container.NewCenter(r.empty)), container.NewScroll(container.NewPadded(r.detail)))
@@ -104,13 +105,20 @@ func (r *requestsTab) changed() {
 		r.empty.Hide()
 	}
 	r.list.Refresh()
-	if r.sel == 0 {
-		// Nothing selected: follow the newest, as the Logs tab does.
-		r.list.ScrollToBottom()
-	} else if i := r.index(r.sel); i >= 0 {
-		// The selected row keeps its selection as older rows drop.
-		r.list.Select(i)
+	if r.sel != 0 {
+		if i := r.index(r.sel); i >= 0 {
+			// The selected row keeps its selection as older rows drop.
+			r.list.Select(i)
+			return
+		}
+		// The selected request itself dropped out of the list: its row
+		// index now holds another request.
+		r.sel = 0
+		r.list.UnselectAll()
+		r.showDetail()
 	}
+	// Nothing selected: follow the newest, as the Logs tab does.
+	r.list.ScrollToBottom()
 }
 
 func (r *requestsTab) onShow() {
@@ -128,10 +136,16 @@ func (r *requestsTab) index(seq uint64) int {
 	return -1
 }
 
-// showDetail shows the selected trace's hops.
+// showDetail shows the selected trace's hops, or the hint when none is
+// selected (after a switch to another project, the previous project's
+// request must not stay on screen).
 func (r *requestsTab) showDetail() {
 	i := r.index(r.sel)
 	if i < 0 {
+		if len(r.detail.Objects) != 1 || r.detail.Objects[0] != r.hint {
+			r.detail.Objects = []fyne.CanvasObject{r.hint}
+			r.detail.Refresh()
+		}
 		return
 	}
 	t := &r.traces[i]
