@@ -34,9 +34,17 @@ func newIniDocument(doc *confedit.INIDoc) *iniDocument {
 func (d *iniDocument) Name() string           { return filepath.Base(d.path) }
 func (d *iniDocument) Path() string           { return d.path }
 func (d *iniDocument) Text() string           { return string(d.doc.Bytes()) }
-func (d *iniDocument) SetText(text string)    { d.doc.SetSource([]byte(text)) }
-func (d *iniDocument) Dirty() bool            { return d.doc.Dirty() }
 func (d *iniDocument) OnDiskChange(fn func()) { d.listeners.add(fn) }
+
+// SetText replaces the text (an edit in the Source view). The lines
+// remembered for cleared options may be elsewhere in the new text.
+func (d *iniDocument) SetText(text string) {
+	d.mu.Lock()
+	d.removed = map[string]int{}
+	d.mu.Unlock()
+	d.doc.SetSource([]byte(text))
+}
+func (d *iniDocument) Dirty() bool { return d.doc.Dirty() }
 
 // Validate checks text as if it were the file, on a scratch document: the
 // editor validates what the user typed while the document may change.
@@ -74,6 +82,12 @@ func (d *iniDocument) Get(key string) (string, bool) {
 
 // Set rewrites the value of key's effective line, adds it, or, for an
 // empty value, removes that line.
+//
+// A value typed into a field just cleared goes back on the cleared line,
+// even when another line of the option is left (uWSGI binds every socket
+// line; workers and processes are one option): the form clears a field
+// on its way to a new value (select all, type), and the value must not
+// land on the other line, overwriting it.
 func (d *iniDocument) Set(key, value string) error {
 	if strings.ContainsAny(value, "\n\r") {
 		return errors.New(key + ": a value cannot span lines")
@@ -81,6 +95,13 @@ func (d *iniDocument) Set(key, value string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.doc.Edit(func(f *confedit.INI) error {
+		name := canonical(key)
+		if line, ok := d.removed[name]; ok && value != "" {
+			delete(d.removed, name)
+			if err := f.InsertAt(line, key, value); err == nil {
+				return nil
+			}
+		}
 		e, ok := f.Get(key)
 		switch {
 		case ok && value == "":
@@ -90,13 +111,6 @@ func (d *iniDocument) Set(key, value string) error {
 			return f.SetAt(e.Line, value)
 		case value == "":
 			return nil
-		}
-		name := canonical(key)
-		if line, ok := d.removed[name]; ok {
-			delete(d.removed, name)
-			if err := f.InsertAt(line, key, value); err == nil {
-				return nil
-			}
 		}
 		return f.Set(key, value)
 	})

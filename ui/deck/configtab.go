@@ -28,6 +28,11 @@ type formView interface {
 	object() fyne.CanvasObject
 	// load rebuilds the form from the document's current text.
 	load(doc Document)
+	// outdated reports, once, whether a field's edit left the document
+	// saying something the form does not show (a cleared field with
+	// another line of its option left); the form is rebuilt when it is
+	// next shown, not while the user types in it.
+	outdated() bool
 }
 
 // configTab edits one config file, uwsgi.ini or nginx.conf, in two views
@@ -155,6 +160,10 @@ func (t *configTab) pathOf(p Project) string {
 
 // shown loads the document the first time the tab is shown.
 func (t *configTab) shown() {
+	if t.loaded && t.formStale && t.view == ViewForm {
+		t.SetView(ViewForm) // rebuilt from the document, see formView.outdated
+		return
+	}
 	if t.loaded || t.proj == nil {
 		return
 	}
@@ -319,6 +328,9 @@ func (t *configTab) formEdited() {
 		return
 	}
 	t.editor.SetText(t.doc.Text())
+	if t.form.outdated() {
+		t.formStale = true
+	}
 	t.updateState()
 }
 

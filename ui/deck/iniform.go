@@ -68,6 +68,7 @@ type iniForm struct {
 	entries map[string]*widget.Entry
 	checks  map[string]*widget.Check
 	loading bool
+	stale   bool // see formView.outdated
 	edited  func()
 	missing *widget.Label
 	root    fyne.CanvasObject
@@ -130,13 +131,25 @@ func (f *iniForm) load(doc Document) {
 	f.missing.SetText("")
 }
 
+func (f *iniForm) outdated() bool {
+	s := f.stale
+	f.stale = false
+	return s
+}
+
 func (f *iniForm) set(key, v string) {
 	if f.loading || f.doc == nil {
 		return
 	}
-	if err := f.doc.Set(key, strings.TrimSpace(v)); err != nil {
+	v = strings.TrimSpace(v)
+	if err := f.doc.Set(key, v); err != nil {
 		f.missing.SetText(err.Error())
 		return
+	}
+	if _, still := f.doc.Get(key); v == "" && still {
+		// Another line of the option is left (uWSGI binds every socket
+		// line): the field says "not set", the file does not.
+		f.stale = true
 	}
 	if f.edited != nil {
 		f.edited()

@@ -149,6 +149,11 @@ func handlerHint(h string) string {
 	return ""
 }
 
+// outdated: a field's edit may change what the cards show around the
+// fields (a server card is titled with its server_name), so the form is
+// rebuilt from the document the next time it is shown.
+func (f *nginxForm) outdated() bool { return true }
+
 func (f *nginxForm) set(p NginxPath, v string) {
 	if f.loading || f.doc == nil {
 		return
