@@ -237,8 +237,10 @@ const (
 )
 
 // logMoves reports whether the logto file may be replaced while workers
-// write to it (log-reopen, log-maxsize).
-func (c *Config) logMoves() bool { return c.LogTo != "" && (c.LogReopen || c.LogMaxSize > 0) }
+// write to it (log-reopen, log-maxsize, master-fifo l and L).
+func (c *Config) logMoves() bool {
+	return c.LogTo != "" && (c.LogReopen || c.LogMaxSize > 0 || len(c.MasterFIFO) > 0)
+}
 
 // NoMinWorkerLifetime is Config.MinWorkerLifetime for "no minimum"
 // (min-worker-lifetime = 0).

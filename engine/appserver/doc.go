@@ -282,9 +282,10 @@
 // wsgideckd's signal handling), log-date (uWSGI's date prefix, or a
 // strftime format, on the lines the master and the workers log themselves;
 // not on request lines or the app's output, as in uWSGI), log-reopen,
-// log-maxsize and log-backupname (with either, the workers' output passes
-// through the master so that it follows the new file: uWSGI's workers keep
-// writing to the renamed one until they are respawned).
+// log-maxsize and log-backupname (with these, or a master-fifo, whose l
+// and L move the file too, the workers' output passes through the master so
+// that it follows the new file: uWSGI's workers keep writing to the renamed
+// one until they are respawned).
 // log-master is accepted (the master and the workers share the log
 // already), harakiri-verbose. Pending lists the rest: http-timeout. Package
 // uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsgideck/wsgideck/engine/internal/peertest"
 	"github.com/wsgideck/wsgideck/engine/uwsgiini"
@@ -57,6 +58,9 @@ func TestStrftimeLikeC(t *testing.T) {
 			sf, err := parseStrftime(f)
 			if err != nil {
 				t.Fatalf("%q: %v", f, err)
+			}
+			if re := regexp.MustCompile("^" + sf.pattern() + "$"); !re.Match(sf.appendTo(nil, at)) {
+				t.Errorf("%q: the pattern %s does not match %q", f, re, sf.appendTo(nil, at))
 			}
 			got := fmt.Sprintf("%q", sf.appendTo(nil, at))
 			// Python's repr quotes with ' and escapes like Go's %q for
@@ -113,6 +117,14 @@ func FuzzStrftime(f *testing.F) {
 		out := sf.appendTo(nil, at)
 		if !strings.ContainsRune(format, '%') && string(out) != format {
 			t.Fatalf("%q without conversions formatted as %q", format, out)
+		}
+		// What log readers use to find the date must match it (regexp
+		// takes only UTF-8).
+		if !utf8.ValidString(format) {
+			return
+		}
+		if re := regexp.MustCompile("^" + sf.pattern() + "$"); !re.Match(out) {
+			t.Fatalf("%q: the pattern %s does not match %q", format, re, out)
 		}
 	})
 }
@@ -345,4 +357,34 @@ func waitRotated(t *testing.T, dir, prefix string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestFIFORotateTwiceKeepsBothBackups: master-fifo L twice within a second
+// keeps both rotated files (uWSGI renames the second over the first), and
+// with a master-fifo the workers' output follows the new file.
+func TestFIFORotateTwiceKeepsBothBackups(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logto, fifo := filepath.Join(dir, "app.log"), filepath.Join(dir, "master.fifo")
+	app := "def application(env, sr):\n    print('app says ' + env['PATH_INFO'])\n    sr('200 OK', [])\n    return [b'hi']\n"
+	s, _ := startServer(t, Config{
+		Sockets: []Socket{{Proto: ProtoHTTP}}, Module: "app", Chdir: writeApp(t, map[string]string{"app.py": app}),
+		LogTo: logto, MasterFIFO: []string{fifo},
+	})
+	waitReady(t, s)
+	writeFIFO(t, fifo, "L")
+	writeFIFO(t, fifo, "L")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		backups, _ := filepath.Glob(logto + ".*")
+		if len(backups) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backups after two rotations: %v", backups)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	get(t, "http://"+s.Addrs()[0]+"/after")
+	waitFileHas(t, logto, "app says /after")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 func (s *Server) openLog(cfg *Config) error {
 	out := s.Log
 	if cfg.LogTo != "" {
-		f, err := os.OpenFile(cfg.LogTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		// 0640, as uWSGI opens it (S_IRUSR|S_IWUSR|S_IRGRP).
+		f, err := os.OpenFile(cfg.LogTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			return fmt.Errorf("logto %s: %w", cfg.LogTo, err)
 		}
@@ -35,7 +37,7 @@ func (s *Server) openLog(cfg *Config) error {
 func (s *Server) reopenLog() {
 	path := s.cfg().LogTo
 	s.swapLog(func(old *os.File, size int64) *os.File {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
 			fmt.Fprintf(old, "unable to reopen log file %s: %v (still logging here)\n", path, err)
 			return nil
@@ -57,6 +59,14 @@ func (s *Server) rotateLog() {
 	path, backup := cfg.LogTo, cfg.LogBackupName
 	if backup == "" {
 		backup = fmt.Sprintf("%s.%d", path, s.now().Unix())
+		// Two rotations within a second (master-fifo L twice) would
+		// rename over the first backup; uWSGI loses it, this keeps it.
+		for n := 1; ; n++ {
+			if _, err := os.Lstat(backup); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			backup = fmt.Sprintf("%s.%d.%d", path, s.now().Unix(), n)
+		}
 	}
 	s.swapLog(func(old *os.File, size int64) *os.File {
 		fmt.Fprintf(old, "%s - logsize: %d, triggering rotation to %s...\n", s.now().Format(ctimeLayout), size, backup)
@@ -120,9 +130,15 @@ func (s *Server) swapLog(next func(old *os.File, size int64) *os.File) {
 }
 
 func (s *Server) closeLog() {
-	s.log.flush()
-	if s.logFile != nil {
-		s.logFile.Close()
+	// Under the log's lock, so that a rotation racing the stop finds no
+	// file to move.
+	s.log.mu.Lock()
+	s.log.flushLocked()
+	f := s.logFile
+	s.logFile = nil
+	s.log.mu.Unlock()
+	if f != nil {
+		f.Close()
 	}
 }
 

@@ -2,6 +2,7 @@ package appserver
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -159,6 +160,60 @@ func appendConversion(b []byte, c byte, t time.Time) []byte {
 		return t.AppendFormat(b, "MST")
 	}
 	return b
+}
+
+// ctimePattern matches C's ctime() date without its newline.
+const ctimePattern = `[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} -?[0-9]+`
+
+// conversionPatterns match what each conversion prints.
+var conversionPatterns = map[byte]string{
+	'a': `[A-Z][a-z]{2}`, 'A': `[A-Z][a-z]+`, 'b': `[A-Z][a-z]{2}`, 'h': `[A-Z][a-z]{2}`, 'B': `[A-Z][a-z]+`,
+	'c': ctimePattern, 'C': `-?[0-9]{2,}`, 'd': `[0-9]{2}`, 'D': `[0-9]{2}/[0-9]{2}/[0-9]{2}`, 'e': `[ 0-9][0-9]`,
+	'F': `-?[0-9]+-[0-9]{2}-[0-9]{2}`, 'g': `[0-9]{2}`, 'G': `-?[0-9]+`, 'H': `[0-9]{2}`, 'I': `[0-9]{2}`,
+	'j': `[0-9]{3}`, 'k': `[ 0-9][0-9]`, 'l': `[ 0-9][0-9]`, 'm': `[0-9]{2}`, 'M': `[0-9]{2}`, 'p': `[AP]M`,
+	'P': `[ap]m`, 'r': `[0-9]{2}:[0-9]{2}:[0-9]{2} [AP]M`, 'R': `[0-9]{2}:[0-9]{2}`, 's': `-?[0-9]+`,
+	'S': `[0-9]{2}`, 'T': `[0-9]{2}:[0-9]{2}:[0-9]{2}`, 'u': `[1-7]`, 'U': `[0-9]{2}`, 'V': `[0-9]{2}`,
+	'w': `[0-6]`, 'W': `[0-9]{2}`, 'x': `[0-9]{2}/[0-9]{2}/[0-9]{2}`, 'X': `[0-9]{2}:[0-9]{2}:[0-9]{2}`,
+	'y': `[0-9]{2}`, 'Y': `-?[0-9]+`, 'z': `[+-][0-9]{4}`, 'Z': `[A-Za-z0-9+-]+`,
+}
+
+// pattern is a regular expression matching what f prints.
+func (f strftime) pattern() string {
+	var b []byte
+	for _, p := range f {
+		if p.conv == 0 {
+			b = append(b, regexp.QuoteMeta(p.text)...)
+			continue
+		}
+		b = append(b, "(?:"...)
+		b = append(b, conversionPatterns[p.conv]...)
+		b = append(b, ')')
+	}
+	return string(b)
+}
+
+// LogDatePrefix matches the prefix log-date puts before the lines the
+// server logs itself ("Sun Nov 22 12:18:07 2026 - ", or the strftime
+// format's date and " - "), at the start of a line; nil when log-date is
+// off. A log reader tells the server's lines from the app's output with
+// it (the app's output has no prefix).
+func (c *Config) LogDatePrefix() *regexp.Regexp {
+	if !c.LogDate {
+		return nil
+	}
+	pat := ctimePattern
+	if c.LogDateFormat != "" {
+		f, err := parseStrftime(c.LogDateFormat)
+		if err != nil {
+			return nil
+		}
+		pat = f.pattern()
+	}
+	re, err := regexp.Compile("^" + pat + " - ")
+	if err != nil {
+		return nil // a format that is not UTF-8: no pattern for it
+	}
+	return re
 }
 
 func hour12(t time.Time) int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,11 +37,14 @@ type engineRun struct {
 	app   string
 	byPID map[int]int  // pid -> worker id, for the request lines
 	tb    map[int]bool // by pid: that worker's output is inside a traceback
+	// datePrefix matches log-date's prefix on the server's own lines (nil:
+	// log-date is off), telling them from the app's output.
+	datePrefix *regexp.Regexp
 }
 
 func (r *Runner) startEngine(ctx context.Context, p *plan) error {
 	cfg := p.engine
-	run := &engineRun{app: p.app, byPID: map[int]int{}, tb: map[int]bool{}, sockets: cfg.Sockets}
+	run := &engineRun{app: p.app, byPID: map[int]int{}, tb: map[int]bool{}, sockets: cfg.Sockets, datePrefix: cfg.LogDatePrefix()}
 	run.out = &lineWriter{emit: func(line string) { r.engineLine(run, line) }}
 	var log io.Writer = run.out
 	if cfg.LogTo != "" {
@@ -451,7 +455,7 @@ func (r *Runner) classifyLine(run *engineRun, id, pid int, text string) {
 			l.Level = LevelWarn
 		}
 		delete(run.tb, pid)
-	} else if body, ok := masterLine(text); ok {
+	} else if body, ok := masterLine(text, run.datePrefix); ok {
 		l.Level = levelOf(body)
 		delete(run.tb, pid)
 		if m := spawnedRe.FindStringSubmatch(body); m != nil {

@@ -39,19 +39,23 @@ var masterPrefixes = []string{
 	"stats server", "[uwsgi-python-reloader]",
 }
 
-// masterLine reports whether text is a line the master wrote itself, and
-// returns it without a date prefix: uWSGI's verbose lines start with the
-// date, and with log-date (a strftime format of the user's choosing) every
-// master line does, so a prefix ending in " - " before a master line's
-// wording is taken for one.
-func masterLine(text string) (body string, ok bool) {
+// masterLine reports whether text is a line the server wrote itself (the
+// master's, or a worker's own "WSGI app 0 ... ready"), and returns it
+// without its date prefix. uWSGI's verbose lines start with ctime()'s
+// date; with log-date every line the server writes starts with the date
+// that datePrefix matches (nil: log-date is off), and the app's output
+// never does.
+func masterLine(text string, datePrefix *regexp.Regexp) (body string, ok bool) {
 	if hasMasterPrefix(text) {
 		return text, true
 	}
-	if i := strings.Index(text, " - "); i > 0 && i <= 64 && strings.ContainsAny(text[:i], "0123456789") {
-		if rest := text[i+3:]; hasMasterPrefix(rest) || verboseRe.MatchString(text) {
-			return rest, true
+	if datePrefix != nil {
+		if m := datePrefix.FindStringIndex(text); m != nil {
+			return text[m[1]:], true
 		}
+	}
+	if m := verboseRe.FindStringIndex(text); m != nil {
+		return text[m[1]:], true
 	}
 	return text, false
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsgideck/wsgideck/engine/appserver"
 	"github.com/wsgideck/wsgideck/engine/confedit"
 )
 
@@ -78,14 +79,13 @@ func TestEngineLineGrading(t *testing.T) {
 		{"spawned uWSGI worker 1 (pid: 12, cores: 1)", true, LevelInfo},
 		{"DAMN ! worker 1 (pid: 12) died, killed by signal 9 :( trying respawn ...", true, LevelError},
 		{"Sun Nov 22 02:15:35 2026 - chain next victim is worker 1", true, LevelInfo},
-		// log-date, as ctime() and as a strftime format of the user's
-		{"Sun Nov 22 02:15:35 2026 - DAMN ! worker 1 (pid: 12) died, killed by signal 9 :( trying respawn ...", true, LevelError},
-		{"[2026-11-22 02:15:35] - spawned uWSGI worker 1 (pid: 12, cores: 1)", true, LevelInfo},
 		{"Traceback (most recent call last):", false, LevelError},
 		{"hello from the app", false, LevelInfo},
 		{"step 1 - ok", false, LevelInfo}, // an app's line with " - " in it
+		{"ValueError: 12 - worker exploded", false, LevelError},
+		{"2026-11-22 10:00:00,123 - worker - INFO - handled job 7", false, LevelInfo},
 	} {
-		body, master := masterLine(c.line)
+		body, master := masterLine(c.line, nil)
 		if master != c.master {
 			t.Errorf("masterLine(%q) = %v", c.line, master)
 		}
@@ -93,8 +93,20 @@ func TestEngineLineGrading(t *testing.T) {
 			t.Errorf("levelOf(%q) = %s, want %s", body, got, c.level)
 		}
 	}
-	if body, _ := masterLine("[2026-11-22 02:15:35] - spawned uWSGI worker 3 (pid: 44, cores: 1)"); spawnedRe.FindStringSubmatch(body) == nil {
-		t.Errorf("a log-date prefix hides the spawned line from spawnedRe: %q", body)
+	// With log-date, the server's own lines carry its date: a format of the
+	// user's (with " - " in it), or ctime()'s.
+	for format, line := range map[string]string{
+		"%Y-%m-%d - %H:%M:%S": "2026-11-22 - 02:15:35 - spawned uWSGI worker 3 (pid: 44, cores: 1)",
+		"":                    "Sun Nov 22 02:15:35 2026 - spawned uWSGI worker 3 (pid: 44, cores: 1)",
+	} {
+		cfg := appserver.Config{LogDate: true, LogDateFormat: format}
+		body, master := masterLine(line, cfg.LogDatePrefix())
+		if !master || spawnedRe.FindStringSubmatch(body) == nil {
+			t.Errorf("log-date %q: %q read as %q (master %v)", format, line, body, master)
+		}
+		if _, master := masterLine("2026-11-22 10:00:00,123 - worker - INFO - handled job 7", cfg.LogDatePrefix()); master {
+			t.Errorf("log-date %q: an app's logging line taken for the server's", format)
+		}
 	}
 	for line, pid := range map[string]string{
 		"[pid: 12|app: 0|req: 1/1] 127.0.0.1 () {32 vars in 368 bytes} [x] GET / => generated 5 bytes in 0 msecs (HTTP/1.1 404) 4 headers": "12",
