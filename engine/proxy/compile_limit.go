@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/wsgideck/wsgideck/engine/nginxconf"
@@ -35,6 +34,10 @@ const limitZoneMinSize = 8 * slabPage
 // that nginx's arithmetic in thousandths cannot overflow: a limit this
 // large never applies anyway.
 const maxLimitRequests = 1 << 40
+
+// The numbers of these directives are read with nginxconf.ParseNumber,
+// which is ngx_atoi: digits only, so "burst=+5" and "limit_conn z +3"
+// are refused as nginx refuses them (strconv would take the sign).
 
 // limitZoneDir is limit_req_zone KEY zone=NAME:SIZE rate=N(r/s|r/m) and
 // limit_conn_zone KEY zone=NAME:SIZE, read before the servers so that
@@ -74,7 +77,7 @@ func (cc *compiler) limitZoneDir(d *nginxconf.Directive) error {
 			} else if strings.HasSuffix(v, "r/m") {
 				v, scale = v[:len(v)-3], 60
 			}
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := nginxconf.ParseNumber(v)
 			if err != nil || n <= 0 {
 				return errAt(d, "invalid rate %q", a)
 			}
@@ -132,7 +135,7 @@ func (cc *compiler) limitDirective(c *locConf, d *nginxconf.Directive) (handled 
 	case "limit_conn":
 		return true, cc.limitConnDir(c, d)
 	case "limit_req_status", "limit_conn_status":
-		n, err := strconv.Atoi(d.Arg(0))
+		n, err := nginxconf.ParseNumber(d.Arg(0))
 		if len(d.Args) != 1 || err != nil {
 			return true, errAt(d, "%q directive invalid number", d.Name)
 		}
@@ -140,9 +143,9 @@ func (cc *compiler) limitDirective(c *locConf, d *nginxconf.Directive) (handled 
 			return true, errAt(d, "value must be between 400 and 599")
 		}
 		if d.Name == "limit_req_status" {
-			l.reqStatus = n
+			l.reqStatus = int(n)
 		} else {
-			l.connStatus = n
+			l.connStatus = int(n)
 		}
 	case "limit_req_log_level", "limit_conn_log_level":
 		lvl, ok := parseLevel(d.Arg(0))
@@ -183,13 +186,13 @@ func (cc *compiler) limitReqDir(c *locConf, d *nginxconf.Directive) error {
 				return cc.limitZoneErr(d, name, "limit_req_zone")
 			}
 		case strings.HasPrefix(a, "burst="):
-			n, err := strconv.ParseInt(a[len("burst="):], 10, 64)
+			n, err := nginxconf.ParseNumber(a[len("burst="):])
 			if err != nil || n <= 0 {
 				return errAt(d, "invalid burst value %q", a)
 			}
 			burst = min(n, maxLimitRequests)
 		case strings.HasPrefix(a, "delay="):
-			n, err := strconv.ParseInt(a[len("delay="):], 10, 64)
+			n, err := nginxconf.ParseNumber(a[len("delay="):])
 			if err != nil || n <= 0 {
 				return errAt(d, "invalid delay value %q", a)
 			}
@@ -236,13 +239,13 @@ func (cc *compiler) limitConnDir(c *locConf, d *nginxconf.Directive) error {
 			return errAt(d, "\"limit_conn\" directive is duplicate")
 		}
 	}
-	n, err := strconv.Atoi(d.Arg(1))
+	n, err := nginxconf.ParseNumber(d.Arg(1))
 	if err != nil || n <= 0 {
 		return errAt(d, "invalid number of connections %q", d.Arg(1))
 	}
 	if n > 65535 {
 		return errAt(d, "connection limit must be less 65536")
 	}
-	c.limits.conns = append(c.limits.conns, &limitConn{zone: z, conn: n})
+	c.limits.conns = append(c.limits.conns, &limitConn{zone: z, conn: int(n)})
 	return nil
 }

@@ -62,6 +62,10 @@ type conn struct {
 	closed   bool
 	// lingering asks for a lingering close (unread request body).
 	lingering bool
+	// abandoned is set when Server.Close ended the request's wait: it
+	// ends with no answer and no log line, as a request does when an
+	// nginx worker exits on SIGTERM.
+	abandoned bool
 }
 
 const (
@@ -217,6 +221,12 @@ func (c *conn) serve() {
 			c.srv.finalizeEarly(r, code)
 		default:
 			c.srv.handle(r)
+		}
+		if c.abandoned {
+			if len(r.heldConns) > 0 {
+				r.releaseConns()
+			}
+			return
 		}
 		c.endRequest(r)
 		if c.werr != nil || !r.keepAlive || c.closed {

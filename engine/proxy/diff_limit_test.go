@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -321,5 +323,118 @@ func TestDiffLimitConn(t *testing.T) {
 		if !strings.Contains(strings.Join(logs, "\n"), want) {
 			t.Errorf("no line %q in our log:\n%s", want, strings.Join(logs, "\n"))
 		}
+	}
+}
+
+// accessStatusRE picks the request and the status out of a combined
+// access log line.
+var accessStatusRE = regexp.MustCompile(`"([^"]*)" (\d{3}) `)
+
+// TestDiffLimitReqClientGone: a client that hangs up while its request
+// is delayed, after sending more than the head (a pipelined request, a
+// body, more body than the first read takes) or by a reset or a
+// half-close: nginx notices at once, logs "client prematurely closed
+// connection" at info (with the errno after a reset) and logs the
+// request with 499; the pipelined request is not served. Ours the same.
+func TestDiffLimitReqClientGone(t *testing.T) {
+	p := newPair(t, `
+    limit_req_zone $arg_k zone=gone:32k rate=1r/m;
+    error_log {{LOGDIR}}/error.log info;
+    server {
+        listen {{LISTEN}};
+        server_name localhost;
+        location /g/ { limit_req zone=gone burst=5; alias {{ROOT}}/; }
+    }`)
+	head := func(method, k, extra string) string {
+		return fmt.Sprintf("%s /g/a.txt?k=%s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", method, k, extra)
+	}
+	cases := []struct {
+		k, send, end string
+	}{
+		{"pipe", head("GET", "pipe", "") + head("GET", "pipe", ""), "close"},
+		{"body", head("POST", "body", "Content-Length: 5\r\n") + "hello", "close"},
+		{"big", head("POST", "big", "Content-Length: 200000\r\n") + strings.Repeat("x", 100000), "close"},
+		{"reset", head("GET", "reset", "") + head("GET", "reset", ""), "reset"},
+		{"half", head("POST", "half", "Content-Length: 5\r\n") + "hello", "half"},
+	}
+	count := func(path, sub string) int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), sub)
+	}
+	waitFor := func(path, sub string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for count(path, sub) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: fewer than %d lines with %q", path, n, sub)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	exercise := func(host, logs string) {
+		errLog := filepath.Join(p.logDir, logs, "error.log")
+		addr := fmt.Sprintf("%s:%d", host, p.port)
+		for i, c := range cases {
+			if r := send(t, addr, head("GET", c.k, "Connection: close\r\n"), "GET"); r.status != 200 {
+				t.Fatalf("%s: first request %s: %d", host, c.k, r.status)
+			}
+			nc := dialClient(t, addr).(*net.TCPConn)
+			if _, err := io.WriteString(nc, c.send); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(errLog, "delaying request", i+1)
+			switch c.end {
+			case "close":
+				nc.Close()
+			case "reset":
+				nc.SetLinger(0)
+				nc.Close()
+			case "half":
+				nc.CloseWrite()
+			}
+			waitFor(errLog, "client prematurely closed connection", i+1)
+		}
+	}
+	exercise("127.0.0.1", "ngx-logs")
+	exercise("127.0.0.2", "ours-logs")
+	// the error logs, without the line nginx writes for a connection that
+	// closes before a request (the harness's probe)
+	read := func(side string) []string {
+		b, err := os.ReadFile(filepath.Join(p.logDir, side, "error.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range requestErrors(strings.Split(strings.TrimSpace(string(b)), "\n")) {
+			if !strings.Contains(l, "while waiting for request") {
+				out = append(out, excessRE.ReplaceAllString(strings.ReplaceAll(l, "127.0.0.2", "127.0.0.1"), "excess: X"))
+			}
+		}
+		return out
+	}
+	want, got := read("ngx-logs"), read("ours-logs")
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("error log:\nnginx:\n%s\nours:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+	if !strings.Contains(strings.Join(want, "\n"), "client prematurely closed connection (104: Connection reset by peer)") {
+		t.Errorf("nginx logged no reset: the case is wrong:\n%s", strings.Join(want, "\n"))
+	}
+	statuses := func(path string) []string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range accessStatusRE.FindAllStringSubmatch(string(b), -1) {
+			out = append(out, m[1]+" "+m[2])
+		}
+		return out
+	}
+	wantAcc, gotAcc := statuses(p.ngx.AccessLog), statuses(filepath.Join(p.ngx.Dir, "ours-access.log"))
+	if strings.Join(wantAcc, "\n") != strings.Join(gotAcc, "\n") {
+		t.Errorf("access log:\nnginx:\n%s\nours:\n%s", strings.Join(wantAcc, "\n"), strings.Join(gotAcc, "\n"))
+	}
+	if n := strings.Count(strings.Join(wantAcc, "\n"), " 499"); n != len(cases) {
+		t.Errorf("nginx logged %d requests 499, want %d: the case is wrong:\n%s", n, len(cases), strings.Join(wantAcc, "\n"))
 	}
 }

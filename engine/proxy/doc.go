@@ -121,6 +121,10 @@
 //     a 64-bit system (see limit_zone.go): about as many keys as nginx,
 //     not exactly as many. A reload that changes a zone's key starts the
 //     zone afresh, where nginx refuses the reload.
+//   - A client that hangs up while its request waits in a limit_req delay
+//     is noticed at once on Linux, as nginx notices it; elsewhere, once it
+//     has sent more than the request head (a body, a pipelined request),
+//     only when the delay ends.
 //   - A streamed uwsgi_pass or fastcgi_pass answer is passed on whenever a
 //     read from the upstream would block, as nginx does with *_buffering
 //     off; with buffering on (its default) nginx holds a partly filled

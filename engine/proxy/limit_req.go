@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"errors"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -295,12 +297,32 @@ func (r *request) limitReqs() (rc int, stop bool) {
 		return 0, false
 	}
 	r.limitReqStatus = limitReqDelayed
-	if !r.c.pause(time.Duration(delay) * time.Millisecond) {
-		r.errorf(levelInfo, "client prematurely closed connection")
+	switch end, err := r.c.pause(delayDuration(delay)); end {
+	case pauseClientGone:
+		if err != nil {
+			r.errorf(levelInfo, "client prematurely closed connection (%s)", syscallText(err))
+		} else {
+			r.errorf(levelInfo, "client prematurely closed connection")
+		}
 		return 499, true
+	case pauseServerStop:
+		if !r.c.srv.graceEnded.Load() {
+			r.c.abandoned = true
+		}
+		return rcClose, true
 	}
 	r.now = r.c.srv.clock.now()
 	return 0, false
+}
+
+// delayDuration is a delay of ms milliseconds as a time.Duration. One
+// longer than a Duration holds (rate=1r/m with a burst in the billions)
+// becomes the longest one, about 292 years: still a wait.
+func delayDuration(ms int64) time.Duration {
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // thousandths writes an excess as nginx does: "1.500".
@@ -316,25 +338,63 @@ func thousandths(v int64) string {
 // zone's state does not keep them alive.
 func cloneString(s string) string { return string(append([]byte(nil), s...)) }
 
-// pause waits d, as a request limit_req delays does, and reports false
-// when the client closed the connection meanwhile (nginx watches the
-// connection with ngx_http_test_reading and ends the request with 499).
-// Bytes the client sends meanwhile (its body, a pipelined request) stay
-// buffered for later; once some are buffered a close cannot be seen
-// without reading past them, so the rest of the wait is not watched.
-func (c *conn) pause(d time.Duration) bool {
+// pauseEnd is how a limit_req delay ended.
+type pauseEnd int
+
+const (
+	pauseElapsed    pauseEnd = iota // the delay is over
+	pauseClientGone                 // the client closed or reset the connection
+	pauseServerStop                 // the server is stopping at once
+)
+
+// pause waits d, as a request limit_req delays does. Like nginx, which
+// watches the connection meanwhile (ngx_http_test_reading) and ends the
+// request with 499 when the client has gone, it ends early when the
+// client closes or resets the connection, even after sending more (a
+// body, a pipelined request: nginx sees the hang-up with EPOLLRDHUP
+// whatever is still unread). Bytes sent meanwhile are not read: they
+// stay for the requests that follow. It also ends at once when the
+// server stops (Server.Close, or Shutdown whose ctx ended).
+//
+// err, for pauseClientGone, is the socket's error (a reset), if any.
+func (c *conn) pause(d time.Duration) (end pauseEnd, err error) {
 	deadline := time.Now().Add(d)
+	c.setReadDeadline(deadline)
+	hangup, sockErr, err := waitHangup(c.nc)
+	c.setReadDeadline(time.Time{})
+	switch {
+	case c.srv.stopping():
+		return pauseServerStop, nil
+	case hangup:
+		return pauseClientGone, sockErr
+	case err == nil || isTimeout(err):
+		return pauseElapsed, nil
+	case !errors.Is(err, errors.ErrUnsupported):
+		// the socket failed otherwise: the client is as good as gone
+		return pauseClientGone, nil
+	}
+	// no way to watch the socket without reading it: until bytes are
+	// buffered, a read that is only peeked at sees a hang-up; once some
+	// are, only the delay's end or the server's stop ends the wait
 	if c.br.Buffered() == 0 {
 		c.setReadDeadline(deadline)
 		_, err := c.br.Peek(1)
 		c.setReadDeadline(time.Time{})
-		if err != nil && !isTimeout(err) {
-			return false
+		switch {
+		case c.srv.stopping():
+			return pauseServerStop, nil
+		case err != nil && !isTimeout(err):
+			return pauseClientGone, nil
 		}
 	}
 	if rest := time.Until(deadline); rest > 0 {
 		t := time.NewTimer(rest)
-		<-t.C
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-c.srv.closing:
+			return pauseServerStop, nil
+		}
 	}
-	return true
+	return pauseElapsed, nil
 }

@@ -2,7 +2,10 @@ package proxy
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -12,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -229,6 +233,7 @@ func (c *fakeClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // limitTestServer is a server started by limitServer.
 type limitTestServer struct {
+	srv      *Server
 	addr     string
 	mu       sync.Mutex
 	lines    []string
@@ -278,8 +283,41 @@ func limitServer(t *testing.T, http string, clock *fakeClock) *limitTestServer {
 	if clock != nil {
 		opts.Now = clock.now
 	}
-	startServer(t, cfg, opts)
+	s.srv = startServer(t, cfg, opts)
 	return s
+}
+
+// waitLog waits until the server's error log has want request lines
+// containing sub.
+func (s *limitTestServer) waitLog(t *testing.T, sub string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := 0
+		for _, l := range s.logs() {
+			if strings.Contains(l, sub) {
+				n++
+			}
+		}
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d lines with %q in the error log: %q", n, want, sub, s.logs())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitLogged waits until n requests have been logged and returns their
+// statuses.
+func (s *limitTestServer) waitLogged(t *testing.T, n int) []int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.logged()) < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return s.logged()
 }
 
 // status sends a GET and returns the status and the X-Limit header.
@@ -387,6 +425,223 @@ func TestLimitReqDelayedClientGone(t *testing.T) {
 	want := `[warn] delaying request, excess: 1.000, by zone "slow", client: 127.0.0.1, server: , request: "GET /l/ HTTP/1.1", host: "localhost"`
 	if len(got) < 2 || got[len(got)-2] != want {
 		t.Errorf("error log %q, want the delay line %q", got, want)
+	}
+}
+
+// delayedRequests are what a client sends for a request that limit_req
+// delays: the head alone, or more that waits unread in our buffer or in
+// the socket meanwhile.
+var delayedRequests = map[string]string{
+	"head alone": "GET /l/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+	"pipelined":  "GET /l/ HTTP/1.1\r\nHost: localhost\r\n\r\nGET /l/ HTTP/1.1\r\nHost: localhost\r\n\r\n",
+	"body":       "POST /l/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello",
+	// more than the read buffer takes: the rest stays in the socket
+	"big body": "POST /l/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 200000\r\n\r\n" + strings.Repeat("x", 100000),
+}
+
+// slowLimitServer is a server whose /l/ waits a minute for a request
+// after the first, and whose first request has been answered.
+func slowLimitServer(t *testing.T) *limitTestServer {
+	t.Helper()
+	srv := limitServer(t, `
+    limit_req_zone $binary_remote_addr zone=slow:32k rate=1r/m;
+    error_log stderr info;
+    server {
+        listen {{LISTEN}};
+        location /l/ { limit_req zone=slow burst=5; }
+    }`, nil)
+	if status, _ := limitGet(t, srv.addr, "/l/"); status != 200 {
+		t.Fatalf("first request: %d, want 200", status)
+	}
+	return srv
+}
+
+// sendDelayed sends raw on a new connection and waits until the server
+// has logged its delay.
+func (s *limitTestServer) sendDelayed(t *testing.T, raw string) *net.TCPConn {
+	t.Helper()
+	c := dialClient(t, s.addr).(*net.TCPConn)
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	s.waitLog(t, "delaying request", 1)
+	return c
+}
+
+// readsNothing checks that the server closes c without an answer.
+func readsNothing(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(c)
+	if len(b) > 0 || (err != nil && !errors.Is(err, syscall.ECONNRESET)) {
+		t.Errorf("client read %q, %v; want the connection closed without an answer", b, err)
+	}
+}
+
+// TestLimitReqDelayedClientGoneBuffered: a client that hangs up while
+// its request is delayed is noticed at once even when it sent more than
+// the head (a body, a pipelined request), which waits unread. nginx
+// 1.22 does so (it sees the EPOLLRDHUP whatever is unread): it logs
+// "client prematurely closed connection" at info, with the errno after
+// a reset, and the request ends with 499; a half-close counts as a
+// hang-up. TestDiffLimitReqClientGone checks the same against nginx.
+func TestLimitReqDelayedClientGoneBuffered(t *testing.T) {
+	cases := []struct {
+		name, send, end string
+	}{
+		{"pipelined, closed", "pipelined", "close"},
+		{"body, closed", "body", "close"},
+		{"unread body in the socket, closed", "big body", "close"},
+		{"pipelined, reset", "pipelined", "reset"},
+		{"body, half-closed", "body", "half"},
+		{"head alone, reset", "head alone", "reset"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := slowLimitServer(t)
+			c := srv.sendDelayed(t, delayedRequests[tc.send])
+			want := `[info] client prematurely closed connection, client: 127.0.0.1`
+			switch tc.end {
+			case "close":
+				c.Close()
+			case "reset":
+				c.SetLinger(0)
+				c.Close()
+				want = `[info] client prematurely closed connection (104: Connection reset by peer), client: 127.0.0.1`
+			case "half":
+				c.CloseWrite()
+			}
+			srv.waitLog(t, "client prematurely closed connection", 1)
+			if st := srv.waitLogged(t, 2); len(st) != 2 || st[1] != 499 {
+				t.Errorf("logged statuses %v, want [200 499]", st)
+			}
+			got := srv.logs()
+			if !strings.HasPrefix(got[len(got)-1], want) {
+				t.Errorf("last error log line %q, want it to begin %q", got[len(got)-1], want)
+			}
+			if tc.end == "half" {
+				readsNothing(t, c)
+			}
+			// the pipelined request is not served
+			if st := srv.logged(); len(st) != 2 {
+				t.Errorf("logged statuses %v, want [200 499]", st)
+			}
+		})
+	}
+}
+
+// TestLimitReqDelayEndsOnClose: Server.Close ends a request's delay at
+// once, whatever the client sent: like an nginx worker on a fast
+// shutdown (SIGTERM), the request ends with no answer and no log line.
+// (nginx 1.22 exits at once, and its access log has no line for it.)
+func TestLimitReqDelayEndsOnClose(t *testing.T) {
+	for _, name := range []string{"head alone", "pipelined", "body", "big body"} {
+		t.Run(name, func(t *testing.T) {
+			srv := slowLimitServer(t)
+			c := srv.sendDelayed(t, delayedRequests[name])
+			done := make(chan struct{})
+			go func() {
+				srv.srv.Close()
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				// the delay is a minute: Close waits for it
+				t.Fatal("Close is blocked by the delayed request")
+			}
+			readsNothing(t, c)
+			if st := srv.logged(); len(st) != 1 {
+				t.Errorf("logged statuses %v, want [200]: the delayed request is not logged", st)
+			}
+			for _, l := range srv.logs() {
+				if strings.Contains(l, "prematurely") {
+					t.Errorf("the server's close taken for the client's: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// TestLimitReqDelayShutdown: Shutdown lets a delayed request finish, as
+// nginx's graceful shutdown (SIGQUIT) waits for it; when its ctx ends
+// first, the request is ended at once without an answer and logged with
+// status 000, as nginx's worker_shutdown_timeout ends it.
+func TestLimitReqDelayShutdown(t *testing.T) {
+	t.Run("waits", func(t *testing.T) {
+		srv := limitServer(t, `
+    limit_req_zone $binary_remote_addr zone=fast:32k rate=4r/s;
+    error_log stderr info;
+    server {
+        listen {{LISTEN}};
+        location /l/ { limit_req zone=fast burst=5; }
+    }`, nil)
+		if status, _ := limitGet(t, srv.addr, "/l/"); status != 200 {
+			t.Fatalf("first request: %d", status)
+		}
+		// 4r/s: about 250 ms
+		c := srv.sendDelayed(t, "GET /l/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("delayed request during Shutdown: %v %v, want 200", resp, err)
+		}
+		if st := srv.logged(); len(st) != 2 || st[1] != 200 {
+			t.Errorf("logged statuses %v, want [200 200]", st)
+		}
+	})
+	t.Run("ctx ends", func(t *testing.T) {
+		srv := slowLimitServer(t)
+		c := srv.sendDelayed(t, delayedRequests["pipelined"])
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- srv.srv.Shutdown(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Shutdown: %v, want the ctx's error", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Shutdown is blocked by the delayed request after its ctx ended")
+		}
+		readsNothing(t, c)
+		if st := srv.logged(); len(st) != 2 || st[1] != 0 {
+			t.Errorf("logged statuses %v, want [200 0]: the request ended is logged 000", st)
+		}
+	})
+}
+
+// TestLimitReqDelayDuration: a delay too long for a time.Duration waits
+// the longest one instead of overflowing into no wait (or a negative one).
+func TestLimitReqDelayDuration(t *testing.T) {
+	for _, c := range []struct {
+		ms   int64
+		want time.Duration
+	}{
+		{0, 0},
+		{1500, 1500 * time.Millisecond},
+		{math.MaxInt64 / int64(time.Millisecond), time.Duration(math.MaxInt64/int64(time.Millisecond)) * time.Millisecond},
+		{math.MaxInt64/int64(time.Millisecond) + 1, math.MaxInt64},
+		{math.MaxInt64, math.MaxInt64},
+	} {
+		if got := delayDuration(c.ms); got != c.want {
+			t.Errorf("delayDuration(%d) = %v, want %v", c.ms, got, c.want)
+		}
+	}
+	// the largest burst on the slowest rate: its delay is past what a
+	// Duration holds, and still a wait
+	z, l := testReqLimit(1, 60, 1<<20, maxLimitRequests, 0, false)
+	ms := l.delayFor(l.burst)
+	if ms <= math.MaxInt64/int64(time.Millisecond) {
+		t.Fatalf("delay %d ms fits a Duration: the case tests nothing (rate %d)", ms, z.rate)
+	}
+	if d := delayDuration(ms); d <= 0 || d < 200*365*24*time.Hour {
+		t.Errorf("delay of %d ms became %v", ms, d)
 	}
 }
 
@@ -517,6 +772,13 @@ func TestLimitBadConfigs(t *testing.T) {
 		"conn duplicate":       `server { listen 127.0.0.1:1; limit_conn addr 1; limit_conn addr 2; }`,
 		"req bad burst":        `server { listen 127.0.0.1:1; limit_req zone=one burst=x; }`,
 		"req bad delay":        `server { listen 127.0.0.1:1; limit_req zone=one delay=0; }`,
+		"req plus burst":       `server { listen 127.0.0.1:1; limit_req zone=one burst=+5; }`, // ngx_atoi takes no sign
+		"req plus delay":       `server { listen 127.0.0.1:1; limit_req zone=one burst=5 delay=+2; }`,
+		"req huge burst":       `server { listen 127.0.0.1:1; limit_req zone=one burst=99999999999999999999; }`,
+		"conn plus":            `server { listen 127.0.0.1:1; limit_conn addr +3; }`,
+		"req status plus":      `limit_req_status +429;`,
+		"conn status plus":     `server { listen 127.0.0.1:1; limit_conn_status +429; }`,
+		"zone plus rate":       `limit_req_zone $uri zone=r:32k rate=+1r/s;`,
 		"req no zone":          `server { listen 127.0.0.1:1; limit_req burst=2; }`,
 		"req unknown zone":     `server { listen 127.0.0.1:1; limit_req zone=nope; }`,
 		"req on a conn zone":   `server { listen 127.0.0.1:1; limit_req zone=addr; }`,

@@ -59,6 +59,17 @@ type Server struct {
 	draining  atomic.Bool
 	closed    bool
 
+	// closing is closed when the server stops at once (Close, or
+	// Shutdown whose ctx ended): a wait nothing else ends, such as a
+	// limit_req delay, selects on it.
+	closing     chan struct{}
+	closingOnce sync.Once
+	// graceEnded is set when Shutdown's ctx ended before its requests
+	// did: those still waiting are then ended as nginx's
+	// worker_shutdown_timeout ends them (logged with status 000), not
+	// dropped as its fast shutdown drops them.
+	graceEnded atomic.Bool
+
 	readers readerPool
 	writers writerPool
 	calls   callPool
@@ -81,6 +92,7 @@ func NewServer(opts Options) *Server {
 		onRequest: opts.OnRequest,
 		listeners: map[string]*listener{},
 		conns:     map[*conn]struct{}{},
+		closing:   make(chan struct{}),
 	}
 	if s.identity == "" {
 		s.identity = "wsgideck/" + Version
@@ -253,8 +265,10 @@ func (s *Server) forget(c *conn) {
 }
 
 // Shutdown stops accepting, closes idle connections and waits for the
-// requests in progress to finish (nginx's SIGQUIT). When ctx ends first the
-// remaining connections are closed.
+// requests in progress to finish (nginx's SIGQUIT), limit_req delays
+// included. When ctx ends first the remaining connections are closed, as
+// nginx's worker_shutdown_timeout closes them: a request still delayed
+// ends without an answer and is logged with status 000.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining.Store(true)
@@ -277,6 +291,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.finish()
 			return nil
 		case <-ctx.Done():
+			s.graceEnded.Store(true)
 			s.Close()
 			return ctx.Err()
 		case <-tick.C:
@@ -295,8 +310,12 @@ func (s *Server) closeIdle() {
 	}
 }
 
-// Close stops everything at once (nginx's SIGTERM).
+// Close stops everything at once (nginx's SIGTERM): connections are
+// closed, and a request in a limit_req delay ends at once, with no answer
+// and no log line, as it does when an nginx worker exits.
 func (s *Server) Close() error {
+	// before the sockets close, so that a wait they end knows why
+	s.closingOnce.Do(func() { close(s.closing) })
 	s.mu.Lock()
 	s.closed = true
 	s.draining.Store(true)
@@ -311,6 +330,16 @@ func (s *Server) Close() error {
 	s.connWG.Wait()
 	s.finish()
 	return nil
+}
+
+// stopping reports whether Close has begun.
+func (s *Server) stopping() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Server) finish() {
