@@ -173,13 +173,7 @@ func TestLogDateLikeUWSGI(t *testing.T) {
 		theirs := classify("uWSGI", u.LogText())
 
 		parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0")), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := FromINI(parsed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := configFromINI(t, parsed, err)
 		s, log := startServer(t, cfg)
 		waitReady(t, s)
 		fetch(s.Addrs()[0])

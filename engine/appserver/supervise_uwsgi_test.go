@@ -458,13 +458,7 @@ func TestHarakiriVerboseLikeUWSGI(t *testing.T) {
 	}
 
 	parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0")), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := FromINI(parsed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromINI(t, parsed, err)
 	s, log := startServer(t, cfg)
 	waitReady(t, s)
 	slow(s.Addrs()[0])
