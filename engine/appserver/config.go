@@ -205,10 +205,18 @@ type Config struct {
 	MasterFIFO []string
 
 	// Cheaper (> 0) is the least number of running workers; Processes is
-	// the most. CheaperInitial workers start (default Cheaper), CheaperStep
-	// are added at a time (default 1) once every core was busy for more
-	// than CheaperOverload checks (default 3), and idle workers go cheap.
+	// the most. CheaperInitial workers start (default Cheaper), and
+	// CheaperAlgo decides when CheaperStep more (default 1) come back and
+	// when idle ones go cheap. CheaperOverload (default 3) is the spare
+	// algorithm's number of checks with every core busy, the busyness
+	// algorithm's period in seconds, and the backlog algorithm's queue
+	// length, as in uWSGI.
 	Cheaper, CheaperInitial, CheaperStep, CheaperOverload int
+	// CheaperAlgo (cheaper-algo) is CheaperAlgoSpare (the default, also
+	// for ""), CheaperAlgoBusyness, CheaperAlgoBacklog or CheaperAlgoManual.
+	CheaperAlgo string
+	// CheaperBusyness tunes the busyness algorithm (cheaper-busyness-*).
+	CheaperBusyness CheaperBusyness
 	// CheckInterval is the master's cycle for cheaper, touch files and
 	// memory checks (check-interval, default 1 s). Harakiri is checked
 	// more often.
@@ -286,6 +294,9 @@ func (c Config) withDefaults() Config {
 		}
 		if c.CheaperOverload <= 0 {
 			c.CheaperOverload = DefaultCheaperOverload
+		}
+		if c.CheaperAlgo == "" {
+			c.CheaperAlgo = CheaperAlgoSpare
 		}
 	}
 	return c
@@ -423,6 +434,7 @@ func (c Config) Validate() error {
 	if c.CheaperInitial > procs {
 		errs = append(errs, fmt.Errorf("cheaper-initial %d is more than processes (%d)", c.CheaperInitial, procs))
 	}
+	errs = append(errs, c.cheaperAlgoErrors()...)
 	if c.Harakiri < 0 || c.MaxRequests < 0 || c.MaxRequestsDelta < 0 || c.ReloadOnRSS < 0 || c.ReloadOnAS < 0 || c.LimitAS < 0 {
 		errs = append(errs, errors.New("harakiri, max-requests, max-requests-delta, reload-on-rss, reload-on-as and limit-as take 0 or more"))
 	}

@@ -235,11 +235,41 @@
 // worker and SIGTTOU removes one, as uWSGI 2.1 does, unless the log is a
 // terminal (there they keep their job-control meaning: caught, a background
 // write to the terminal would raise SIGTTOU again on every retry). A second
-// stop signal during a graceful stop makes it brutal (Kill during Stop). cheaper runs uWSGI's default "spare"
-// algorithm every check-interval: cheaper-step workers come back when every
-// running worker was busy for more than cheaper-overload cycles, and one
-// idle worker goes cheap every cheaper-overload cycles down to cheaper;
-// stats show cheap workers as "cheap" with pid 0.
+// stop signal during a graceful stop makes it brutal (Kill during Stop).
+//
+// cheaper runs the cheaper-algo every check-interval; stats show cheap
+// workers as "cheap" with pid 0, and a cheap goes to the idle worker
+// spawned first, as in uWSGI. spare (the default): cheaper-step workers
+// come back when every running worker was busy for more than
+// cheaper-overload cycles, and one idle worker goes cheap every
+// cheaper-overload cycles down to cheaper. busyness (uWSGI's
+// cheaper_busyness plugin, with its log lines): every cheaper-overload
+// seconds each running worker's busyness is the share of that period its
+// cores spent in requests; over cheaper-busyness-max on average,
+// cheaper-step workers come back; under cheaper-busyness-min for
+// cheaper-busyness-multiplier periods, one goes cheap (periods between the
+// two push that back, three in a row restart it); workers needed again
+// within that time of a cheap add cheaper-busyness-penalty to the
+// multiplier; more than cheaper-busyness-backlog-alert requests waiting
+// (checked every cycle), or requests waiting for
+// cheaper-busyness-backlog-nonzero seconds, bring
+// cheaper-busyness-backlog-step emergency workers, which go cheap after
+// cheaper-busyness-backlog-multiplier periods instead. Better than uWSGI,
+// which adds up the times of the requests a worker finished (and guesses
+// 100% for a worker seen busy that finished none), the master knows when
+// each request in progress began, so the share is exact; with threads it
+// is the share of all the worker's cores, where uWSGI adds its threads'
+// times and caps them at 100% (Config.DisableAccounting, a benchmark
+// switch, leaves only the requests in progress to count). The settings lines come at the first cycle
+// after a start or reload rather than before the sockets are bound. A
+// zero busyness option means uWSGI's default, as there (Pending says so).
+// backlog: cheaper-step workers come back every cycle while more than
+// cheaper-overload requests wait for a core, and one goes cheap every
+// cycle while fewer wait. manual: only the master FIFO's + and -, SIGTTIN
+// and SIGTTOU. An unknown cheaper-algo is an error naming its line (uWSGI
+// 2.0.21 logs "unable to find requested cheaper algorithm, falling back to
+// spare"); backlog2 (a uWSGI plugin) and spare2 (uWSGI 2.1) run spare, as
+// on a uWSGI 2.0.21 without them, and Pending warns.
 //
 // # Stats and metrics
 //
@@ -274,6 +304,9 @@
 // evil-reload-on-as, limit-as, memory-report, touch-reload,
 // touch-chain-reload, touch-workers-reload, fs-reload, py-autoreload,
 // master-fifo, cheaper, cheaper-initial, cheaper-step, cheaper-overload,
+// cheaper-algo (spare, busyness, backlog, manual), cheaper-busyness-min and
+// -max (percent), -multiplier, -penalty, -verbose, -backlog-alert,
+// -backlog-step, -backlog-multiplier, -backlog-nonzero (seconds),
 // check-interval, stats, stats-http, stats-minified, stats-no-cores;
 // mount, manage-script-name, import, log-format, limit-post, static-map2,
 // static-index, check-static, static-skip-ext, pidfile2, daemonize2,

@@ -249,7 +249,7 @@ func optionError(o uwsgiini.Option, msg string) error {
 // pendingOptions are uWSGI options uwsgiini knows that this engine does not
 // act on yet; each maps to what happens instead.
 var pendingOptions = map[string]string{
-	"http-timeout":     "http sockets time out after socket-timeout (there is no separate router process)",
+	"http-timeout": "http sockets time out after socket-timeout (there is no separate router process)",
 }
 
 // Pending lists, as warnings with file and line, the options in ini that
@@ -261,5 +261,5 @@ func Pending(ini *uwsgiini.Config) []uwsgiini.Warning {
 			out = append(out, uwsgiini.Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf("%s is not supported by this engine yet: %s", o.Raw, what)})
 		}
 	}
-	return out
+	return append(out, cheaperWarnings(ini)...)
 }

@@ -22,13 +22,18 @@ const uwsgiBinary = "/usr/bin/uwsgi"
 // following --get is then honoured); otherwise --get is swallowed as the
 // value and the stray "name" fails to load as a config file. Options that
 // take no separate argument are then tried as --name=1 to tell optional
-// arguments from plain flags.
-func probeArity(t testing.TB, dir, name string) ArgKind {
+// arguments from plain flags. plugin, when set, is loaded too (the
+// option's own plugin, Spec.Plugin).
+func probeArity(t testing.TB, dir, name, plugin string) ArgKind {
 	t.Helper()
+	plugins := "python3,http"
+	if plugin != "" {
+		plugins += "," + plugin
+	}
 	run := func(args ...string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, uwsgiBinary, append([]string{"--plugins", "python3,http"}, args...)...)
+		cmd := exec.CommandContext(ctx, uwsgiBinary, append([]string{"--plugins", plugins}, args...)...)
 		cmd.Dir = dir
 		return cmd.Run()
 	}
@@ -62,7 +67,7 @@ func TestGenerateRealOptions(t *testing.T) {
 		if m == nil {
 			continue
 		}
-		line := m[2] + " " + arityWord[probeArity(t, dir, m[2])]
+		line := m[2] + " " + arityWord[probeArity(t, dir, m[2], "")]
 		if m[1] != "" {
 			line += " " + m[1]
 		}
@@ -97,7 +102,7 @@ func TestRealOptionsMatchInstalledUWSGI(t *testing.T) {
 					t.Errorf("%s: not a uWSGI 2.0.21 option", name)
 					continue
 				}
-				if got := probeArity(t, dir, name); got != r.arg {
+				if got := probeArity(t, dir, name, specByName[name].Plugin); got != r.arg {
 					t.Errorf("%s: table says %s, uwsgi says %s", name, arityWord[r.arg], arityWord[got])
 				}
 			}

@@ -21,9 +21,11 @@ var arityWord = map[ArgKind]string{ArgRequired: "arg", ArgNone: "flag", ArgOptio
 type Unit uint8
 
 const (
-	UnitNone  Unit = iota
-	UnitMB         // megabytes: Config.MB converts to bytes (x 1024 x 1024)
-	UnitBytes      // bytes: Config.Size also reads a k, m or g suffix (see there)
+	UnitNone    Unit = iota
+	UnitMB           // megabytes: Config.MB converts to bytes (x 1024 x 1024)
+	UnitBytes        // bytes: Config.Size also reads a k, m or g suffix (see there)
+	UnitPercent      // a percentage, 0 to 100 (read with Config.Int)
+	UnitSeconds      // whole seconds (read with Config.Int)
 )
 
 // Spec describes one option wsgideck knows by name.
@@ -42,6 +44,10 @@ type Spec struct {
 	// which the comparison tests run, does not know it). Its Arg is set in
 	// the table, as it cannot be read from that list.
 	Since string
+	// Plugin is the uWSGI plugin that adds the option (cheaper_busyness),
+	// for an option of a plugin outside that list (it was generated with
+	// python3 and http loaded). Its Arg is set in the table too.
+	Plugin string
 }
 
 // Helpers keep the table below readable.
@@ -63,6 +69,12 @@ func short(c byte, s Spec) Spec { s.Short = c; return s }
 func since(version string, s Spec) Spec {
 	s.Since = version
 	return s
+}
+
+// busyness is an option of uWSGI's cheaper_busyness plugin (Debian:
+// plugins = python3,cheaper_busyness; pip's uWSGI has it built in).
+func busyness(name string, arg ArgKind, unit Unit) Spec {
+	return Spec{Name: name, Arg: arg, Unit: unit, Plugin: "cheaper_busyness"}
 }
 
 const (
@@ -120,6 +132,16 @@ var specs = []Spec{
 	opt("cheaper-initial"),
 	opt("cheaper-step"),
 	opt("cheaper-overload"),
+	opt("cheaper-algo"),
+	busyness("cheaper-busyness-min", ArgRequired, UnitPercent),
+	busyness("cheaper-busyness-max", ArgRequired, UnitPercent),
+	busyness("cheaper-busyness-multiplier", ArgRequired, UnitNone),
+	busyness("cheaper-busyness-penalty", ArgRequired, UnitNone),
+	busyness("cheaper-busyness-verbose", ArgNone, UnitNone),
+	busyness("cheaper-busyness-backlog-alert", ArgRequired, UnitNone),
+	busyness("cheaper-busyness-backlog-multiplier", ArgRequired, UnitNone),
+	busyness("cheaper-busyness-backlog-step", ArgRequired, UnitNone),
+	busyness("cheaper-busyness-backlog-nonzero", ArgRequired, UnitSeconds),
 	opt("check-interval"),
 	// stats
 	opt("stats", "stats-server"),
@@ -259,9 +281,9 @@ func init() {
 	}
 	for i := range specs {
 		s := &specs[i]
-		if s.Since != "" {
-			// A later uWSGI's option is a real option all the same: the
-			// command line takes it, by prefix too.
+		if s.Since != "" || s.Plugin != "" {
+			// A later uWSGI's option, or a plugin's, is a real option all
+			// the same: the command line takes it, by prefix too.
 			r := realOption{name: s.Name, arg: s.Arg}
 			realList = append(realList, r)
 			realByName[r.name] = r
@@ -294,7 +316,8 @@ func Specs() []Spec {
 
 // IsUWSGIOption reports whether uWSGI 2.0.21 (with the python3 and http
 // plugins) knows the option, whether or not wsgideck supports it, or a
-// later uWSGI does and wsgideck supports it (Spec.Since).
+// later uWSGI or another plugin does and wsgideck supports it (Spec.Since,
+// Spec.Plugin).
 func IsUWSGIOption(name string) bool {
 	_, ok := realByName[name]
 	return ok
