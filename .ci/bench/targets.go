@@ -170,9 +170,15 @@ func (s *setup) gunicorn() (*service, error) {
 		addr: "127.0.0.1:" + strconv.Itoa(port)}), nil
 }
 
-// pyDirect is pydirect.py with 2 processes on the hello-world app.
-func (s *setup) pyDirect() (*service, error) {
-	if sv, ok := s.services["py-direct"]; ok {
+// pyDirect is pydirect.py with 2 processes on the hello-world app; with
+// accounting, the control that also does the bookkeeping a master outside
+// the request path would need (see pydirect.py).
+func (s *setup) pyDirect(accounting bool) (*service, error) {
+	name := "py-direct"
+	if accounting {
+		name = "py-direct-acct"
+	}
+	if sv, ok := s.services[name]; ok {
 		return sv, nil
 	}
 	port, err := freePort()
@@ -180,14 +186,17 @@ func (s *setup) pyDirect() (*service, error) {
 		return nil, err
 	}
 	argv := []string{s.opt.python, "pydirect.py", strconv.Itoa(port), "2", "app"}
-	return s.addService(&service{name: "py-direct", dir: s.appDir(), argv: argv, stopSig: syscall.SIGINT,
+	if accounting {
+		argv = append(argv, "accounting")
+	}
+	return s.addService(&service{name: name, dir: s.appDir(), argv: argv, stopSig: syscall.SIGINT,
 		addr: "127.0.0.1:" + strconv.Itoa(port)}), nil
 }
 
 // nginxPorts are the servers of the benchmark nginx.conf.
 type nginxPorts struct {
-	toOurs, toUWSGI, toPy, static int // listen ports
-	oursSock, uwsgiSock, pySock   int // uwsgi_pass targets
+	toOurs, toUWSGI, toPy, toPyAcct, static int // listen ports
+	oursSock, uwsgiSock, pySock, pyAcctSock int // uwsgi_pass targets
 }
 
 // nginxConf is the one config both nginx and wsgideckd nginx run (only the
@@ -235,13 +244,22 @@ http {
         }
     }
 
+    # nginx -> pydirect.py accounting (the control with a master's bookkeeping)
+    server {
+        listen 127.0.0.1:%d;
+        location / {
+            include uwsgi_params;
+            uwsgi_pass 127.0.0.1:%d;
+        }
+    }
+
     # a 1 KB static file
     server {
         listen 127.0.0.1:%d;
         root %s;
     }
 }
-`, p.toOurs, p.oursSock, p.toUWSGI, p.uwsgiSock, p.toPy, p.pySock, p.static, www)
+`, p.toOurs, p.oursSock, p.toUWSGI, p.uwsgiSock, p.toPy, p.pySock, p.toPyAcct, p.pyAcctSock, p.static, www)
 }
 
 // proxyService is real nginx (ours=false) or wsgideckd nginx (ours=true)
@@ -262,12 +280,16 @@ func (s *setup) proxyService(ours bool) (*service, nginxPorts, error) {
 	if sv, ok := s.services[name]; ok {
 		return sv, sv.ports, nil
 	}
-	pySock, err := s.pyDirect()
+	pySock, err := s.pyDirect(false)
 	if err != nil {
 		return nil, nginxPorts{}, err
 	}
-	p := nginxPorts{oursSock: portOf(oursSock.addr), uwsgiSock: portOf(uwsgiSock.addr), pySock: portOf(pySock.addr)}
-	for _, dst := range []*int{&p.toOurs, &p.toUWSGI, &p.toPy, &p.static} {
+	pyAcctSock, err := s.pyDirect(true)
+	if err != nil {
+		return nil, nginxPorts{}, err
+	}
+	p := nginxPorts{oursSock: portOf(oursSock.addr), uwsgiSock: portOf(uwsgiSock.addr), pySock: portOf(pySock.addr), pyAcctSock: portOf(pyAcctSock.addr)}
+	for _, dst := range []*int{&p.toOurs, &p.toUWSGI, &p.toPy, &p.toPyAcct, &p.static} {
 		if *dst, err = freePort(); err != nil {
 			return nil, p, err
 		}
@@ -353,6 +375,7 @@ func (s *setup) engineTargets() error {
 		{key: "nginx-ours", label: "nginx -> wsgideckd uwsgi --socket", url: url(p.toOurs, "/"), services: []*service{ng, oursSock}},
 		{key: "nginx-uwsgi", label: "nginx -> uWSGI --socket", url: url(p.toUWSGI, "/"), services: []*service{ng, uwsgiSock}},
 		{key: "nginx-pydirect", label: "nginx -> pydirect.py (uWSGI's design in Python; control experiment)", url: url(p.toPy, "/"), services: []*service{ng, s.services["py-direct"]}},
+		{key: "nginx-pydirect-acct", label: "nginx -> pydirect.py with a master's bookkeeping (control experiment)", url: url(p.toPyAcct, "/"), services: []*service{ng, s.services["py-direct-acct"]}},
 		{key: "ours-http-close", label: "wsgideckd uwsgi --http-socket, client sends Connection: close", url: url(portOf(ours.addr), "/"), wrkExtra: close, services: []*service{ours}},
 		{key: "uwsgi-http-close", label: "uWSGI --http-socket, client sends Connection: close", url: url(portOf(uh.addr), "/"), wrkExtra: close, services: []*service{uh}},
 		{key: "ours-http-length", label: "wsgideckd uwsgi --http-socket, app sets Content-Length", url: url(portOf(oursLen.addr), "/"), services: []*service{oursLen}},
@@ -370,6 +393,9 @@ func (s *setup) engineTargets() error {
 		// per-request work itself, as the alternative design would.
 		comparison{group: "engine", label: "control: nginx -> pydirect.py vs nginx -> uWSGI", ours: "nginx-pydirect", peer: "nginx-uwsgi"},
 		comparison{group: "engine", label: "control: nginx -> ours vs nginx -> pydirect.py", ours: "nginx-ours", peer: "nginx-pydirect"},
+		// The same design with the least a master outside the request
+		// path needs from its workers (a scoreboard and request records).
+		comparison{group: "engine", label: "control: nginx -> pydirect.py with bookkeeping vs nginx -> uWSGI", ours: "nginx-pydirect-acct", peer: "nginx-uwsgi"},
 		comparison{group: "engine", label: "ours vs uWSGI http-socket, both closing each connection", ours: "ours-http-close", peer: "uwsgi-http-close"},
 		comparison{group: "engine", label: "ours vs uWSGI http11-socket, both keeping connections alive (app sets Content-Length)", ours: "ours-http-length", peer: "uwsgi-http11-length"},
 	)

@@ -125,19 +125,29 @@
 // worker polling its channel 20 times before it sleeps (within the noise,
 // and a busy-wait costs an idle laptop's battery).
 //
-// The benchmark's control experiment (.ci/bench/pydirect.py) measures the
+// The benchmark's control experiments (.ci/bench/pydirect.py) measure the
 // alternative: uWSGI's design in Python, workers that accept from the
 // socket and parse the uwsgi packet themselves, with no master in the
-// request path. Behind the same nginx it reaches 0.86-0.96x of uWSGI, where
-// this server reaches 0.69-0.82x, at 43 us of worker CPU per request
-// against this master's 46 us plus its worker's 25 us. So what costs is
-// the hop between master and worker, not the worker being Python. Removing
-// it means the workers accepting from the uwsgi socket themselves (the
-// master would still bind it and supervise); that changes who decides
-// which core serves a request, so the per-request accounting, harakiri,
-// the master's own 502/504 answers and reloads would have to learn it from
-// the cores (a shared-memory scoreboard, as uWSGI's), which is why it is a
-// design decision rather than a tuning.
+// request path. Bare (no accounting, no logging, no body handling), behind
+// the same nginx, it reaches 0.91-0.95x of uWSGI (medians of four runs),
+// where this server reaches 0.71-0.74x, at 41-44 us of worker CPU per
+// request against this master's 46-51 us plus its worker's 25-27 us: what
+// costs is the hop between master and worker, not the worker being
+// Python. The second control adds the least
+// a master outside the request path would need from its workers, at their
+// cheapest: a shared-memory scoreboard slot (the request's start, for
+// harakiri and busy cores), request records sent to the master in batches
+// of 16 (for the log, counters, events and traces), and an epoll wait
+// beside a control pipe (to stop a worker gracefully, which a blocking
+// accept(2) cannot be told). That adds about 5 us per request and brings
+// it to 0.86x and 0.90x in two runs on 2026-11-22 (per round 0.77-0.94),
+// before full WSGI (wsgi.input, write(), the error handling: about 4 us
+// more in today's worker) and the master's log formatting. So moving the
+// accept into the workers, which would also give up the master's own
+// 502/504 answers and its exact per-request accounting, would at best
+// reach issue 2's 0.9x at its edge on this machine: the target needs
+// uWSGI's C worker, not a different split between a Go master and Python
+// workers.
 //
 // A request waits for a core in the pool like any other (a FIFO of
 // goroutines and loop entries; pool.put hands a core to a loop through
