@@ -204,6 +204,13 @@ type Config struct {
 	// command selects another).
 	MasterFIFO []string
 
+	// Daemons are the external daemons the master runs and keeps running
+	// (attach-daemon, smart-attach-daemon, attach-daemon2, ...; see
+	// Daemon). DaemonsHonourStdin gives them the master's stdin
+	// (daemons-honour-stdin) instead of /dev/null.
+	Daemons            []Daemon
+	DaemonsHonourStdin bool
+
 	// Cheaper (> 0) is the least number of running workers; Processes is
 	// the most. CheaperInitial workers start (default Cheaper), and
 	// CheaperAlgo decides when CheaperStep more (default 1) come back and
@@ -446,6 +453,7 @@ func (c Config) Validate() error {
 	if c.LimitAS > 0 && c.LimitAS < 32<<20 {
 		errs = append(errs, fmt.Errorf("limit-as %d MB is too small for a Python interpreter: give it at least 32 MB (64 or more for a real app)", c.LimitAS>>20))
 	}
+	errs = append(errs, daemonErrors(c.Daemons)...)
 	return errors.Join(errs...)
 }
 

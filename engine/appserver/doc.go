@@ -334,6 +334,36 @@
 // uwsgiini also reads what uWSGI reads around the options: UWSGI_<NAME>
 // environment variables, and the if-env/if-exists/for/... blocks.
 //
+// # External daemons (daemons.go)
+//
+// attach-daemon, attach-control-daemon, smart-attach-daemon,
+// smart-attach-daemon2, attach-daemon2 (cmd, freq, pidfile, daemonize,
+// control, touch, stopsignal, reloadsignal, stdin, chdir, max_throttle;
+// uid, gid, ns_pid, notifypid and legion are ignored with a warning naming
+// the line) and daemons-honour-stdin run commands beside the workers as
+// uWSGI 2.0.21's master does: each through /bin/sh -c in a session of its
+// own, with the workers' environment, in chdir, reading /dev/null, writing
+// to the log ("[uwsgi-daemons] spawning "CMD" (uid: U gid: G)"). A plain
+// daemon is respawned when it exits ("respawning"), after uWSGI's throttle
+// when it was spawned less than 4 s before ("[uwsgi-daemons] throttling
+// "CMD" for N seconds": its spawn count less the seconds since, capped at
+// max_throttle or 300 s); attach-control-daemon's exit stops the server.
+// A smart daemon is watched through its pidfile once a second and
+// respawned when the pid there is gone (smart-attach-daemon: the command
+// daemonizes and writes it; smart-attach-daemon2: it stays in the
+// foreground and the master writes it, "writing pidfile to F"). A whole
+// reload (graceful or brutal; not chain or workers-only, which uWSGI does
+// without re-exec) stops the plain daemons ("[uwsgi-daemons] stopping
+// daemon (pid: P): CMD", reloadsignal or stopsignal, SIGKILL after
+// reload-mercy or 3 s) and spawns them afresh, and keeps the smart ones
+// ("found valid/active pidfile"). A stop stops them all the same way, the
+// smart ones too: uWSGI 2.0.21 leaves those running, and the desktop app
+// promises that nothing outlives it; what a daemon left in its process
+// group goes too. uWSGI logs its "stopping daemon" lines twice on a
+// reload; here once. Snapshot.Daemons and EventDaemonSpawned /
+// EventDaemonExited show them (uWSGI logs nothing when a plain daemon
+// dies). The stats server's daemons[] is not filled yet.
+//
 // # Loading the app, and "before fork"
 //
 // uWSGI loads the app in the master and forks the workers from it unless

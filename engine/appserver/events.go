@@ -105,6 +105,12 @@ const (
 	// "brutal").
 	EventStopping
 	EventStopped
+	// EventDaemonSpawned and EventDaemonExited: an external daemon's
+	// process (attach-daemon and friends) started, or ended. Daemon is
+	// its DaemonState.ID; Spawned's Reason is "start", "respawn" or
+	// "reload", Exited's says how it ended (ExitCode, Signal).
+	EventDaemonSpawned
+	EventDaemonExited
 )
 
 var eventNames = [...]string{
@@ -112,6 +118,7 @@ var eventNames = [...]string{
 	EventHarakiri: "harakiri", EventRecycled: "recycled", EventExited: "exited", EventCheaped: "cheaped",
 	EventReloadStarted: "reload-started", EventReloadFinished: "reload-finished",
 	EventRequest: "request", EventStopping: "stopping", EventStopped: "stopped",
+	EventDaemonSpawned: "daemon-spawned", EventDaemonExited: "daemon-exited",
 }
 
 func (k EventKind) String() string {
@@ -126,6 +133,7 @@ type Event struct {
 	Kind       EventKind
 	Time       time.Time
 	Worker     int // worker number; 0 for events about the whole server
+	Daemon     int // EventDaemonSpawned, EventDaemonExited: the daemon's ID
 	PID        int // the worker process concerned
 	Generation int // reload generation of the worker (or of the reload)
 	Reason     string

@@ -167,6 +167,9 @@ func FromINI(ini *uwsgiini.Config) (Config, error) {
 	if err := supervisionFromINI(ini, &c, fail); err != nil {
 		return c, err
 	}
+	if err := daemonsFromINI(ini, &c); err != nil {
+		return c, err
+	}
 	for _, o := range ini.Options {
 		if o.Key != "static-map" && o.Key != "static-map2" {
 			continue
@@ -261,5 +264,6 @@ func Pending(ini *uwsgiini.Config) []uwsgiini.Warning {
 			out = append(out, uwsgiini.Warning{File: o.File, Line: o.Line, Key: o.Key, Msg: fmt.Sprintf("%s is not supported by this engine yet: %s", o.Raw, what)})
 		}
 	}
+	out = append(out, daemonWarnings(ini)...)
 	return append(out, cheaperWarnings(ini)...)
 }

@@ -120,6 +120,10 @@ func (s *Server) replaceAll(next *Config, brutal, workersOnly bool) error {
 	if brutal {
 		mode = ReloadBrutal
 	}
+	if !workersOnly {
+		// uWSGI's re-exec restarts the daemons first (daemons.go).
+		s.reloadDaemons(next)
+	}
 	switch {
 	case workersOnly:
 	case brutal:

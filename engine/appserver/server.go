@@ -85,6 +85,7 @@ type Server struct {
 	statsLn     net.Listener
 	statsSrv    *stats.Server
 	fifo        *masterFIFO
+	daemons     atomic.Pointer[daemonSet] // attach-daemon and friends (daemons.go)
 
 	mu            sync.Mutex
 	slots         []*slot
@@ -279,6 +280,7 @@ func (s *Server) Start() error {
 	if s.fifo != nil {
 		s.fifo.start()
 	}
+	s.startDaemons(&cfg)
 	go s.watchdog()
 	go s.supervise()
 	s.started.Store(true)
@@ -484,6 +486,17 @@ func (s *Server) shutdown(brutal bool) {
 	} else {
 		s.log.printf("graceful shutdown triggered...")
 	}
+	// The daemons stop beside the workers, as in uWSGI; a Kill during a
+	// graceful stop SIGKILLs them too.
+	daemonsDone := make(chan struct{})
+	go func() {
+		var hurry <-chan struct{}
+		if !brutal {
+			hurry = s.hurry
+		}
+		s.stopDaemons(hurry)
+		close(daemonsDone)
+	}()
 	s.closeListeners(false)
 	if s.statsSrv != nil {
 		s.statsSrv.Close()
@@ -586,6 +599,7 @@ func (s *Server) shutdown(brutal bool) {
 		s.stopSampler()
 	}
 
+	<-daemonsDone
 	s.log.printf("goodbye to uWSGI.")
 	if cfg.Vacuum {
 		for _, p := range cfg.pidfiles() {

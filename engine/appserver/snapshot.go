@@ -45,6 +45,9 @@ type Snapshot struct {
 	Paused bool
 
 	Workers []WorkerState // one per worker number, in order
+	// Daemons are the external daemons (attach-daemon and friends), in
+	// config order.
+	Daemons []DaemonState
 	// Metrics is the sampler's last pass over the whole server (zero
 	// before the first, and without request figures when accounting is
 	// disabled).
@@ -170,6 +173,7 @@ func (s *Server) Snapshot() Snapshot {
 	snap.Processes, snap.Threads, snap.Cheaper = cfg.Processes, cfg.Threads, cfg.Cheaper
 	snap.Addrs = s.Addrs()
 	snap.StatsAddr = s.StatsAddr()
+	snap.Daemons = s.daemonStates()
 	idle, waiting := s.pool.stats()
 	snap.IdleCores = idle
 	snap.ListenQueue = waiting + s.kernelBacklog()

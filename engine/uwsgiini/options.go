@@ -198,6 +198,13 @@ var specs = []Spec{
 	list("fs-reload"),
 	opt("py-autoreload", "python-autoreload"),
 	list("master-fifo"),
+	// external daemons (appserver's daemons.go)
+	list("attach-daemon"),
+	list("attach-control-daemon"),
+	list("smart-attach-daemon"),
+	list("smart-attach-daemon2"),
+	list("attach-daemon2"),
+	opt("daemons-honour-stdin"),
 	opt("die-on-term"),
 	opt("exit-on-reload"),
 	opt("strict"),
