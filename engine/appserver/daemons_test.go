@@ -1,7 +1,11 @@
 package appserver
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -426,4 +430,75 @@ func FuzzDaemonOption(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDaemonsInStatsLikeUWSGI: the stats document lists the daemons after
+// "cwd", with uWSGI's keys; "respawns" counts them (uWSGI 2.0.21's is
+// always 0).
+func TestDaemonsInStatsLikeUWSGI(t *testing.T) {
+	t.Parallel()
+	dir := writeApp(t, map[string]string{"app.py": "def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n"})
+	ini := func(addr, stats string) string {
+		return fmt.Sprintf("[uwsgi]\nplugins = python3\nmaster = true\nchdir = %s\nmodule = app\nhttp-socket = %s\nstats = %s\nattach-daemon = sleep 0.2\n", dir, addr, stats)
+	}
+	// keys lists a raw document's top-level keys in order.
+	keys := func(network, addr string) ([]string, map[string]any) {
+		t.Helper()
+		c, err := net.Dial(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		raw, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.Token() // {
+		var order []string
+		for dec.More() {
+			k, _ := dec.Token()
+			order = append(order, k.(string))
+			var skip json.RawMessage
+			dec.Decode(&skip)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("stats document: %v\n%s", err, raw)
+		}
+		return order, doc
+	}
+
+	theirStats := peertest.FreeAddr(t)
+	peertest.StartUWSGI(t, ini(peertest.FreeAddr(t), theirStats))
+	peertest.WaitAddr(t, theirStats, 20*time.Second, nil)
+	theirKeys, _ := keys("tcp", theirStats)
+
+	parsed, err := uwsgiini.Parse(filepath.Join(dir, "ours.ini"), []byte(ini("127.0.0.1:0", "127.0.0.1:0")), "")
+	cfg := configFromINI(t, parsed, err)
+	s, _ := startServer(t, cfg)
+	waitReady(t, s)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ourKeys, doc := keys("tcp", s.StatsAddr())
+		if fmt.Sprint(ourKeys) != fmt.Sprint(theirKeys) {
+			t.Fatalf("top-level keys: ours %v, uWSGI's %v", ourKeys, theirKeys)
+		}
+		ds, _ := doc["daemons"].([]any)
+		if len(ds) != 1 {
+			t.Fatalf("daemons: %v", doc["daemons"])
+		}
+		d := ds[0].(map[string]any)
+		if d["cmd"] != "sleep 0.2" {
+			t.Fatalf("daemon: %v", d)
+		}
+		if num(d["respawns"]) >= 2 {
+			break // it exits every 0.2 s (then waits out uWSGI's throttle)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon's respawns never counted: %v", d)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

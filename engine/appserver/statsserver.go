@@ -53,6 +53,9 @@ func (s *Server) statsSnapshot() stats.Snapshot {
 		Version: Version, ListenQueue: snap.ListenQueue, Load: snap.ListenQueue,
 		PID: s.pid, UID: os.Getuid(), GID: os.Getgid(), CWD: wd,
 	}
+	for _, d := range snap.Daemons {
+		out.Daemons = append(out.Daemons, stats.Daemon{Cmd: d.Command, PID: d.PID, Respawns: max(d.Spawns-1, 0)})
+	}
 	for _, l := range s.listeners {
 		out.Sockets = append(out.Sockets, stats.Socket{
 			Name: l.sock.Addr, Proto: l.sock.Proto.String(), Queue: l.backlog(), MaxQueue: cfg.Listen,

@@ -16,12 +16,16 @@
 // nesting level, "key":value with no space, no trailing newline, and its
 // quirks (the strings of a core's "vars" list start at column 0; "req_info"
 // gets its indentation after the colon). `stats-minified` drops all of that
-// whitespace. The optional sections uWSGI only emits when their feature is
-// in use (daemons, caches, metrics, spoolers, crons, legions) are never
+// whitespace. "daemons" is written, as uWSGI writes it, when the master runs
+// external daemons; the other optional sections uWSGI only emits when their
+// feature is in use (caches, metrics, spoolers, crons, legions) are never
 // emitted: the engine has none of those features.
 //
 // # Where wsgideck does better than uWSGI
 //
+//   - A daemon's "respawns" counts its respawns. uWSGI 2.0.21 writes
+//     `ud->respawns ? 0 : ud->respawns`, which is always 0 (checked
+//     against the Debian package with a daemon that exits every second).
 //   - rss and vsz are always filled by the engine. uWSGI leaves them 0
 //     unless memory-report (or a reload-on-* option) is set; here they come
 //     from the metrics sampler, which measures every worker anyway. The

@@ -37,6 +37,25 @@ func AppendJSON(dst []byte, s *Snapshot, f Format) []byte {
 	e.keyString("cwd", s.CWD)
 	e.comma()
 
+	if len(s.Daemons) > 0 {
+		e.key("daemons")
+		e.listOpen()
+		for i, d := range s.Daemons {
+			if i > 0 {
+				e.comma()
+			}
+			e.objectOpen()
+			e.keyString("cmd", d.Cmd)
+			e.comma()
+			e.keyInt("pid", int64(d.PID))
+			e.comma()
+			e.keyInt("respawns", int64(d.Respawns))
+			e.objectClose()
+		}
+		e.listClose()
+		e.comma()
+	}
+
 	locks := s.Locks
 	if locks == nil {
 		locks = DefaultLocks()

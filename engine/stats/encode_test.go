@@ -242,3 +242,17 @@ func FuzzEncodeString(f *testing.F) {
 		}
 	})
 }
+
+// TestDaemonsLayoutLikeUWSGI: "daemons" comes after "cwd" in uWSGI 2.0.21's
+// layout, byte for byte (captured from the Debian package's stats socket
+// with attach-daemon = sleep 1); without daemons the key is absent.
+func TestDaemonsLayoutLikeUWSGI(t *testing.T) {
+	const want = "\n\t\"cwd\":\"/tmp/ld\",\n\t\"daemons\":[\n\t\t{\n\t\t\t\"cmd\":\"sleep 1\",\n\t\t\t\"pid\":13306,\n\t\t\t\"respawns\":0\n\t\t}\n\t],\n\t\"locks\":"
+	doc := string(AppendJSON(nil, &Snapshot{CWD: "/tmp/ld", Daemons: []Daemon{{Cmd: "sleep 1", PID: 13306}}}, Format{}))
+	if !strings.Contains(doc, want) {
+		t.Errorf("daemons section:\n%q\nwant it to contain\n%q", doc, want)
+	}
+	if doc := string(AppendJSON(nil, &Snapshot{CWD: "/tmp/ld"}, Format{})); strings.Contains(doc, "daemons") {
+		t.Errorf("a document without daemons has the key:\n%s", doc)
+	}
+}

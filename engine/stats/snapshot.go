@@ -18,12 +18,22 @@ type Snapshot struct {
 	PID               int    // "pid" of the master
 	UID, GID          int    // "uid", "gid" the master runs as
 	CWD               string // "cwd" of the master
+	// Daemons is the "daemons" list (attach-daemon and friends); uWSGI
+	// writes the key only when there are some, and so does AppendJSON.
+	Daemons []Daemon
 
 	// Locks is the "locks" list. Nil means uWSGI's default set, all free
 	// (DefaultLocks), which is what a uWSGI without user locks shows.
 	Locks   []Lock
 	Sockets []Socket // "sockets": the listening sockets, in configuration order
 	Workers []Worker // "workers", in id order
+}
+
+// Daemon is one entry of "daemons".
+type Daemon struct {
+	Cmd      string // "cmd": the command as configured
+	PID      int    // "pid": 0 while it is not running
+	Respawns int    // "respawns": spawns after the first
 }
 
 // Lock is one entry of "locks": {"name":value}.
