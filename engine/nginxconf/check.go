@@ -802,12 +802,14 @@ func (ck *checker) accessLog(d *Directive, fr *frame) {
 	ck.argErrf(d, 1, `unknown log format "%s"`, name)
 }
 
-// defaultMimeTypes are what ngx_http_types_slot starts each list with.
+// defaultMimeTypes are what ngx_http_types_slot starts each list with:
+// text/html for all of them (charset_types' wider default list applies only
+// when the directive is absent, so "charset_types text/plain" is no
+// duplicate; checked with nginx -t).
 var defaultMimeTypes = map[string][]string{
 	"gzip_types": {"text/html"}, "ssi_types": {"text/html"},
 	"sub_filter_types": {"text/html"}, "addition_types": {"text/html"},
-	"charset_types": {"text/html", "text/xml", "text/plain", "text/vnd.wap.wml",
-		"application/javascript", "application/rss+xml"},
+	"charset_types": {"text/html"},
 }
 
 func (ck *checker) mimeTypes(d *Directive, fr *frame) {

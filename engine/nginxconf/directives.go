@@ -147,7 +147,7 @@ var implemented = map[string]bool{
 	"limit_req_log_level": true, "limit_req_dry_run": true,
 	"limit_conn_zone": true, "limit_conn": true, "limit_conn_status": true,
 	"limit_conn_log_level": true, "limit_conn_dry_run": true,
-	"charset": true, "server_tokens": true, "absolute_redirect": true,
+	"charset": true, "charset_types": true, "server_tokens": true, "absolute_redirect": true,
 	"port_in_redirect": true, "server_name_in_redirect": true,
 	"merge_slashes": true, "log_not_found": true,
 	"send_timeout": true, "chunked_transfer_encoding": true,

@@ -111,9 +111,18 @@ func compareWithNginxAt(t *testing.T, dir string, line int) bool {
 	for _, d := range cfg.Diagnostics.Warnings() {
 		ours[d.Error()] = true
 	}
+	theirs := map[string]bool{}
 	for _, w := range want.warns {
+		theirs[w] = true
 		if !ours[w] {
 			t.Errorf("nginx warned %q, we did not", w)
+		}
+	}
+	// Our warnings in nginx's words must be nginx's too (the ones naming
+	// wsgideck are our own).
+	for w := range ours {
+		if !theirs[w] && !strings.Contains(w, "wsgideck") {
+			t.Errorf("we warned %q, nginx did not", w)
 		}
 	}
 	return true
@@ -214,6 +223,7 @@ var diffCases = []struct {
 	{name: "bufs bad", conf: h("gzip_buffers 0 4k;")},
 	{name: "string duplicate", conf: h("default_type a/b;\ndefault_type c/d;")},
 	{name: "mime type duplicate warns", ok: true, conf: h("gzip_types text/html text/css text/css;")},
+	{name: "charset_types starts from text/html only", ok: true, conf: h("charset_types text/plain text/css text/html;")},
 	{name: "keepalive_timeout bad", conf: h("keepalive_timeout 5 x;")},
 	{name: "keepalive_timeout duplicate", conf: h("keepalive_timeout 5; keepalive_timeout 6;")},
 	{name: "worker_processes bad", conf: ev("worker_processes x;")},

@@ -251,7 +251,7 @@ func TestActedOnDirectivesDoNotWarn(t *testing.T) {
     if_modified_since before; etag off; max_ranges 2; msie_padding off;
     keepalive_timeout 30s; keepalive_requests 50;
     gzip on; gzip_comp_level 5; gzip_vary on; gzip_http_version 1.0; gzip_proxied any; gzip_disable "msie6";
-    postpone_output 1460;
+    postpone_output 1460; charset utf-8; charset_types text/plain text/css;
     limit_req_zone $binary_remote_addr zone=lr:10m rate=5r/s; limit_conn_zone $binary_remote_addr zone=lc:10m;
     limit_req_status 429; limit_req_log_level warn; limit_req_dry_run off;
     limit_conn_status 429; limit_conn_log_level info; limit_conn_dry_run off;

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +136,29 @@ type compiler struct {
 	// srvDefaults are the server-level settings written at the http
 	// level, which every server starts from (nginx merges them so)
 	srvDefaults vserver
+	// charsetMaps are the charset_map pairs, "from\x00to" in lower case,
+	// both ways.
+	charsetMaps map[string]bool
+}
+
+// checkCharsets is nginx's check, when it merges a server or location,
+// that a source_charset other than the charset has a charset_map to
+// recode with. wsgideck does not recode: where nginx would, it warns.
+func (cc *compiler) checkCharsets(conf *locConf) error {
+	src, dst := strings.ToLower(conf.sourceCharset), strings.ToLower(conf.charset)
+	if conf == cc.cfg.http.conf || src == "" || dst == "" || src == dst ||
+		strings.HasPrefix(src, "$") || strings.HasPrefix(dst, "$") {
+		return nil
+	}
+	if !cc.charsetMaps[src+"\x00"+dst] {
+		return fmt.Errorf("no \"charset_map\" between the charsets %q and %q (source_charset in %s: add a charset_map, or remove source_charset)",
+			conf.sourceCharset, conf.charset, conf.sourceCharsetAt)
+	}
+	msg := fmt.Sprintf("source_charset %s in %s: wsgideck does not recode to %s; the body is sent as it is", conf.sourceCharset, conf.sourceCharsetAt, conf.charset)
+	if !slices.Contains(cc.cfg.Warnings, msg) {
+		cc.cfg.Warnings = append(cc.cfg.Warnings, msg)
+	}
+	return nil
 }
 
 // errAt formats an error with nginx's " in FILE:LINE" suffix.
@@ -354,6 +378,13 @@ func (cc *compiler) compileHTTP(hd *nginxconf.Directive) error {
 			if err := cc.limitZoneDir(d); err != nil {
 				return err
 			}
+		case "charset_map":
+			if cc.charsetMaps == nil {
+				cc.charsetMaps = map[string]bool{}
+			}
+			a, b := strings.ToLower(d.Arg(0)), strings.ToLower(d.Arg(1))
+			cc.charsetMaps[a+"\x00"+b] = true
+			cc.charsetMaps[b+"\x00"+a] = true
 		}
 	}
 	var servers []*nginxconf.Directive
@@ -897,6 +928,9 @@ func (cc *compiler) compileLocation(parent *locConf, srv *vserver, tree *locTree
 // finishLevel completes a level after its directives: the if blocks get
 // their settings from the now complete level.
 func (cc *compiler) finishLevel(conf *locConf, sc *script) error {
+	if err := cc.checkCharsets(conf); err != nil {
+		return err
+	}
 	if le := conf.limitExcept; le != nil && le.directive != nil {
 		lc := conf.child()
 		lc.loc = conf.loc

@@ -196,7 +196,18 @@ func (cc *compiler) locDirective(c *locConf, sc *script, d *nginxconf.Directive,
 		default:
 			c.charset = v
 		}
-	case "source_charset", "charset_types", "override_charset":
+	case "charset_types":
+		// text/html is always in the list
+		c.charsetTypes = map[string]bool{"text/html": true}
+		for _, t := range d.Values() {
+			c.charsetTypes[strings.ToLower(t)] = true
+		}
+	case "source_charset":
+		c.sourceCharset, c.sourceCharsetAt = d.Arg(0), d.Where()
+		if c.sourceCharset == "off" {
+			c.sourceCharset = ""
+		}
+	case "override_charset":
 	case "log_not_found":
 		v, err := flagArg(d)
 		if err != nil {

@@ -163,6 +163,14 @@ type locConf struct {
 	types       map[string]string
 	defaultType string
 	charset     string
+	// charsetTypes is charset_types' list ("*" for any type); nil is
+	// nginx's default list.
+	charsetTypes map[string]bool
+	// sourceCharset is source_charset, and sourceCharsetAt where it was
+	// set: wsgideck does not recode, so a pair nginx would recode is
+	// refused or warned about (see checkCharsets).
+	sourceCharset   string
+	sourceCharsetAt string
 
 	errorPages     []*errorPage
 	recursiveError bool

@@ -60,3 +60,62 @@ func escapeArgs(s string) string { return escapeWith(escArgs, s) }
 
 // escapeURIComponent is ngx_escape_uri with NGX_ESCAPE_URI_COMPONENT.
 func escapeURIComponent(s string) string { return escapeWith(escURIComponent, s) }
+
+// unescapeRedirect is ngx_unescape_uri with NGX_UNESCAPE_REDIRECT, which
+// nginx runs over a rewrite's redirect before it appends the request's
+// arguments: %XX of a byte above "%" and below DEL is decoded, others are
+// kept, a malformed escape is dropped, and decoding stops after the first
+// "?" (written or decoded from %3F), the rest being copied as it is.
+func unescapeRedirect(s string) string {
+	if strings.IndexByte(s, '%') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	const (
+		usual = iota
+		quoted
+		quotedSecond
+	)
+	state := usual
+	var decoded byte
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch state {
+		case usual:
+			if ch == '?' {
+				return string(b) + s[i:]
+			}
+			if ch == '%' {
+				state = quoted
+				continue
+			}
+			b = append(b, ch)
+		case quoted:
+			if d, ok := unhex(ch); ok {
+				decoded = d
+				state = quotedSecond
+				continue
+			}
+			// a malformed escape loses its "%"
+			state = usual
+			b = append(b, ch)
+		case quotedSecond:
+			state = usual
+			d, ok := unhex(ch)
+			if !ok {
+				// and this one loses all three bytes
+				continue
+			}
+			c := decoded<<4 + d
+			if c == '?' {
+				return string(b) + "?" + s[i+1:]
+			}
+			if c > '%' && c < 0x7f {
+				b = append(b, c)
+			} else {
+				b = append(b, s[i-2:i+1]...)
+			}
+		}
+	}
+	return string(b)
+}

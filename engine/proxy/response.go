@@ -109,7 +109,7 @@ func (r *request) sendHeader() int {
 	r.headersFilter()
 	// charset filter; not for a 301 or 302, whose charset old browsers
 	// took for the next page's
-	if r.conf != nil && r.conf.charset != "" && w.contentType != "" && w.charset == "" && charsetApplies(w.contentType) &&
+	if r.conf != nil && r.conf.charset != "" && w.contentType != "" && w.charset == "" && r.conf.charsetApplies(w.contentType) &&
 		w.status != 301 && w.status != 302 {
 		w.charset = r.conf.charset
 	}
@@ -393,8 +393,11 @@ func hexLen(n int) int {
 	return l
 }
 
-// charsetApplies is charset_types' default list.
-func charsetApplies(ct string) bool {
+// charsetApplies reports whether charset_types names ct.
+func (c *locConf) charsetApplies(ct string) bool {
+	if c.charsetTypes != nil {
+		return c.charsetTypes["*"] || c.charsetTypes[strings.ToLower(ct)]
+	}
 	switch ct {
 	case "text/html", "text/xml", "text/plain", "text/vnd.wap.wml",
 		"application/javascript", "application/rss+xml":

@@ -121,7 +121,7 @@ func (r *request) runOps(ops []*scriptOp) (scriptResult, bool) {
 func (r *request) doRewrite(op *scriptOp) (scriptResult, bool) {
 	repl, q := r.evalReplacement(op)
 	if op.redirect {
-		loc := repl
+		loc := unescapeRedirect(repl)
 		if op.addArgs && r.args != "" {
 			if q >= 0 {
 				loc += "&" + r.args
