@@ -7,6 +7,7 @@ engine/workerproto (Go); this file is the Python side of it. Keep the
 per-request path short: it is the hot path of the whole server.
 """
 
+import io
 import json
 import os
 import select
@@ -189,10 +190,21 @@ class FileWrapper:
     """wsgi.file_wrapper (PEP 3333's optional platform-specific file handling)."""
 
     def __init__(self, filelike, blksize=READ_CHUNK):
-        self.filelike = filelike
-        self.blksize = blksize
         if hasattr(filelike, "close"):
             self.close = filelike.close
+        # A file opened in text mode works on uWSGI, which sends the
+        # descriptor's bytes with sendfile(); send its bytes here too, from
+        # where the file is (PEP 3333; uWSGI always starts at 0).
+        raw = getattr(filelike, "buffer", None)
+        if raw is not None and isinstance(filelike, io.TextIOBase):
+            try:
+                pos = filelike.tell()
+                raw.seek(pos)
+            except (OSError, ValueError):
+                pass
+            filelike = raw
+        self.filelike = filelike
+        self.blksize = blksize
 
     def __iter__(self):
         return self

@@ -451,7 +451,10 @@
 // uWSGI), and after the body started raises OSError("headers already
 // sent"); a client that goes away during a response makes the next write()
 // raise OSError("write error") and stops the iterable, whose close() is
-// called; "#..." ends PATH_INFO (QUERY_STRING keeps it). Where this engine
+// called; "#..." ends PATH_INFO (QUERY_STRING keeps it). qa_uwsgi_test.go
+// adds what Flask and Django exercise (multipart uploads past
+// post-buffering, mount with manage-script-name, URL building behind nginx
+// with HTTPS on, streamed responses, send_file). Where this engine
 // does better, on purpose:
 //
 //   - read(0) returns b"" (uWSGI returns the whole body), read(None) reads
@@ -483,6 +486,9 @@
 //     from the path (uWSGI puts the whole URI in it); folded header lines
 //     and HTTP/0.9 get 400, bare-LF line ends are accepted, trailing
 //     spaces of a header value are dropped (RFC 9110).
+//   - wsgi.file_wrapper sends a file from where it is (PEP 3333; uWSGI's
+//     sendfile() starts at byte 0 even after the app seeked or read). A
+//     file opened in text mode sends its bytes, as on uWSGI.
 //   - Behind nginx, an app that does not read a large body still gets its
 //     response to nginx (uWSGI closes with the body unread, the reset loses
 //     the response, and nginx says 502 or sends it cut).
